@@ -1,0 +1,165 @@
+// The sentry command line: parses, then calls into sentry/. Exit codes: the guest's
+// own status (128+N when a signal N killed it); 127 program not found; 126 program
+// not executable; 125 any other failure of the sentry itself.
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <sstream>
+
+#include "sentry/kernel/kernel.h"
+#include "sentry/kernel/syscall_table.h"
+#include "sentry/ptrace/platform.h"
+
+extern char** environ;
+
+namespace {
+
+constexpr int k_exit_not_found = 127;
+constexpr int k_exit_not_executable = 126;
+constexpr int k_exit_sentry_error = 125;
+
+// Find the program as execvp would: a name with a slash is a path, else PATH.
+int resolve_program(const std::string& name, std::string& out, std::string& why)
+{
+    auto check = [&](const std::string& p) -> int {
+        struct stat st {};
+        if (::stat(p.c_str(), &st) < 0)
+            return k_exit_not_found;
+        if (S_ISDIR(st.st_mode) || access(p.c_str(), X_OK) < 0)
+            return k_exit_not_executable;
+        out = p;
+        return 0;
+    };
+    if (name.find('/') != std::string::npos) {
+        int r = check(name);
+        if (r == k_exit_not_found)
+            why = fmt::format("{}: no such file or directory", name);
+        else if (r)
+            why = fmt::format("{}: permission denied (not an executable file)", name);
+        return r;
+    }
+    const char* path_env = getenv("PATH");
+    std::string path = path_env ? path_env : "/usr/local/bin:/usr/bin:/bin";
+    std::stringstream ss(path);
+    std::string dir;
+    int best = k_exit_not_found;
+    while (std::getline(ss, dir, ':')) {
+        int r = check((dir.empty() ? "." : dir) + "/" + name);
+        if (r == 0)
+            return 0;
+        if (r == k_exit_not_executable)
+            best = r;
+    }
+    why = best == k_exit_not_found ? fmt::format("{}: command not found", name)
+                                   : fmt::format("{}: permission denied", name);
+    return best;
+}
+
+int cmd_syscalls(const std::string& format)
+{
+    using namespace sentry::kernel;
+    if (format == "json") {
+        nlohmann::json arr = nlohmann::json::array();
+        for (const auto& e : syscall_table()) {
+            if (e.name.empty())
+                continue;
+            arr.push_back({{"nr", e.nr}, {"name", e.name}, {"support", support_name(e.support)}, {"note", e.note}});
+        }
+        fmt::print("{}\n", arr.dump(2));
+        return 0;
+    }
+    fmt::print("{:<4} {:<24} {:<9} {}\n", "nr", "name", "support", "note");
+    for (const auto& e : syscall_table()) {
+        if (e.name.empty())
+            continue;
+        fmt::print("{:<4} {:<24} {:<9} {}\n", e.nr, e.name, support_name(e.support), e.note);
+    }
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    CLI::App app{"sentry: runs untrusted Linux x86-64 programs against an emulated kernel"};
+    app.require_subcommand(1);
+
+    auto* run = app.add_subcommand("run", "run a program under the sentry");
+    bool strace = false;
+    std::string strace_syscalls;
+    std::string config;
+    bool debug = false;
+    std::vector<std::string> guest;
+    run->add_flag("--strace", strace, "print each syscall with its arguments and result on stderr");
+    run->add_option("--strace-syscalls", strace_syscalls, "only trace these syscalls (comma separated names)");
+    run->add_option("--config", config, "JSON policy file");
+    run->add_flag("--debug", debug, "log the sentry's own decisions on stderr");
+    run->add_option("command", guest, "program and its arguments (after --)")->required();
+
+    auto* syscalls = app.add_subcommand("syscalls", "report how each syscall is supported");
+    std::string format = "table";
+    syscalls->add_option("--format", format, "table or json")->check(CLI::IsMember({"table", "json"}));
+
+    app.add_subcommand("version", "print the version");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int r = app.exit(e);
+        return r == 0 ? 0 : k_exit_sentry_error;
+    }
+
+    if (app.got_subcommand("version")) {
+        fmt::print("sentry 0.1.0\n");
+        return 0;
+    }
+    if (app.got_subcommand("syscalls"))
+        return cmd_syscalls(format);
+
+    sentry::kernel::KernelOptions opts;
+    opts.strace = strace || !strace_syscalls.empty();
+    opts.debug = debug;
+    if (!strace_syscalls.empty()) {
+        std::stringstream ss(strace_syscalls);
+        std::string name;
+        while (std::getline(ss, name, ',')) {
+            long nr = sentry::kernel::syscall_number(name);
+            if (nr < 0) {
+                fmt::print(stderr, "sentry: --strace-syscalls: unknown syscall '{}'\n", name);
+                return k_exit_sentry_error;
+            }
+            opts.strace_only.insert(nr);
+        }
+    }
+    if (!config.empty()) {
+        fmt::print(stderr, "sentry: --config: policies are not supported yet\n");
+        return k_exit_sentry_error;
+    }
+
+    std::string path, why;
+    if (int r = resolve_program(guest[0], path, why)) {
+        fmt::print(stderr, "sentry: {}\n", why);
+        return r;
+    }
+    if (auto reason = sentry::ptrace::probe_ptrace(); !reason.empty()) {
+        fmt::print(stderr, "sentry: cannot trace guests: {}\n", reason);
+        return k_exit_sentry_error;
+    }
+    std::vector<std::string> envp;
+    for (char** e = environ; *e; ++e)
+        envp.emplace_back(*e);
+
+    sentry::kernel::Kernel kernel(opts);
+    int status = kernel.run(path, guest, envp, why);
+    if (!why.empty()) {
+        fmt::print(stderr, "sentry: {}\n", why);
+        return k_exit_sentry_error;
+    }
+    return status;
+}

@@ -1,0 +1,12 @@
+#include "sentry/common/event_loop.h"
+
+namespace sentry {
+
+boost::asio::io_context& event_loop()
+{
+    // One thread runs the loop; no locking is needed inside Asio.
+    static boost::asio::io_context ctx{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE};
+    return ctx;
+}
+
+} // namespace sentry

@@ -1,0 +1,781 @@
+#include "sentry/kernel/kernel.h"
+
+#include <fcntl.h>
+#include <sys/ptrace.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <cstring>
+#include <fmt/format.h>
+
+#include "sentry/abi/x86_64/syscall_regs.h"
+#include "sentry/common/event_loop.h"
+#include "sentry/kernel/strace.h"
+#include "sentry/kernel/syscall_table.h"
+#include "sentry/vfs/host_file.h"
+
+namespace sentry::kernel {
+
+namespace {
+
+bool is_fault_signal(int sig)
+{
+    return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP || sig == SIGSYS;
+}
+
+} // namespace
+
+Kernel::Kernel(KernelOptions opts)
+    : m_opts(std::move(opts))
+    , m_sentry_pid(getpid())
+{
+}
+
+Kernel::~Kernel()
+{
+    if (m_sigfd >= 0)
+        close(m_sigfd);
+}
+
+void Kernel::debug(const std::string& msg)
+{
+    if (m_opts.debug)
+        fmt::print(stderr, "sentry: {}\n", msg);
+}
+
+void Kernel::log_unsupported(long nr)
+{
+    if (!m_logged_unsupported.insert(nr).second)
+        return;
+    const SyscallEntry* e = syscall_entry(nr);
+    fmt::print(stderr, "sentry: unsupported syscall {} ({}): returning ENOSYS\n",
+        e ? e->name : std::string_view("unknown"), nr);
+}
+
+Task* Kernel::create_task(pid_t host_tid, std::shared_ptr<ThreadGroup> g, pid_t vtid)
+{
+    auto t = std::make_unique<Task>(*this, host_tid, vtid, g);
+    Task* raw = t.get();
+    g->tasks.push_back(raw);
+    m_tasks[host_tid] = std::move(t);
+    m_vtids[vtid] = raw;
+    return raw;
+}
+
+void Kernel::destroy_task(Task* t)
+{
+    unpark(*t);
+    auto& g = t->group();
+    g.tasks.remove(t);
+    m_vtids.erase(t->vtid());
+    m_pending_clone.erase(t->host_tid());
+    m_pending_exec.erase(t->host_tid());
+    m_tasks.erase(t->host_tid());
+}
+
+Task* Kernel::task_by_host_tid(pid_t tid)
+{
+    auto it = m_tasks.find(tid);
+    return it == m_tasks.end() ? nullptr : it->second.get();
+}
+
+Task* Kernel::task_by_vtid(pid_t vtid)
+{
+    auto it = m_vtids.find(vtid);
+    return it == m_vtids.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<ThreadGroup> Kernel::group_by_vpid(pid_t vpid)
+{
+    auto it = m_groups.find(vpid);
+    return it == m_groups.end() ? nullptr : it->second.lock();
+}
+
+std::shared_ptr<ThreadGroup> Kernel::group_of_pgid_member(pid_t pgid)
+{
+    for (auto& [vpid, w] : m_groups)
+        if (auto g = w.lock(); g && !g->zombie && g->pgid == pgid)
+            return g;
+    return nullptr;
+}
+
+int Kernel::run(const std::string& path, const std::vector<std::string>& argv,
+                const std::vector<std::string>& envp, std::string& why)
+{
+    // The sentry hears about its guests and about SIGINT/SIGTERM/SIGHUP through one
+    // signalfd; SIGPIPE must never kill the sentry (a guest's reader may go away).
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT})
+        sigaddset(&set, s);
+    sigprocmask(SIG_BLOCK, &set, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+    m_sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (m_sigfd < 0) {
+        why = fmt::format("signalfd: {}", strerror(errno));
+        return 125;
+    }
+
+    // The first process's world: fds 0-2 are the sentry's own stdio.
+    auto g = std::make_shared<ThreadGroup>();
+    g->fds = std::make_shared<FdTable>();
+    for (int fd = 0; fd <= 2; ++fd) {
+        auto f = vfs::HostFile::from_inherited(fd);
+        if (!f.is_error())
+            g->fds->install_at(fd, f.value(), false);
+    }
+    g->fs = std::make_shared<FsContext>();
+    g->fs->cwd_fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    mode_t um = umask(0);
+    umask(um);
+    g->fs->umask = um;
+    g->sighand = std::make_shared<signals::SignalHandlers>();
+    for (int r = 0; r < RLIM_NLIMITS; ++r)
+        getrlimit(static_cast<__rlimit_resource>(r), &g->rlimits[static_cast<size_t>(r)]);
+
+    auto child = ptrace::spawn_seized(path, argv, envp, why);
+    if (child.is_error())
+        return 125;
+    pid_t vpid = m_next_pid++;
+    g->vpid = vpid;
+    g->host_pid = child.value();
+    g->pgid = vpid;
+    g->sid = vpid;
+    m_groups[vpid] = g;
+    m_init = g;
+    m_init_hold = g;
+    Task* t = create_task(child.value(), g, vpid);
+    t->set_state(Task::State::New);
+
+    auto& io = event_loop();
+    boost::asio::posix::stream_descriptor sigs(io, dup(m_sigfd));
+    std::function<void()> arm = [&] {
+        sigs.async_wait(boost::asio::posix::descriptor_base::wait_read, [&](boost::system::error_code ec) {
+            if (ec)
+                return;
+            signalfd_siginfo si;
+            while (read(m_sigfd, &si, sizeof si) == sizeof si) {
+                if (si.ssi_signo != SIGCHLD && !m_done) {
+                    // The sentry was asked to stop: end the guests, report as a shell would.
+                    m_exit_status = 128 + static_cast<int>(si.ssi_signo);
+                    shutdown_all();
+                }
+            }
+            drain_waits();
+            if (m_done && m_tasks.empty())
+                io.stop();
+            else
+                arm();
+        });
+    };
+    arm();
+    drain_waits();
+    io.run();
+    return m_exit_status;
+}
+
+void Kernel::drain_waits()
+{
+    for (;;) {
+        int status = 0;
+        pid_t tid = waitpid(-1, &status, WNOHANG | __WALL);
+        if (tid <= 0)
+            break;
+        on_host_stop(ptrace::decode_wait_status(tid, status));
+    }
+}
+
+void Kernel::shutdown_all()
+{
+    m_done = true;
+    for (auto& [tid, t] : m_tasks) {
+        t->set_state(Task::State::Exiting);
+        kill(tid, SIGKILL);
+    }
+}
+
+void Kernel::resume(Task& t, int sig)
+{
+    t.set_state(Task::State::Running);
+    auto r = ptrace::resume_sysemu(t.host_tid(), sig);
+    if (r.is_error())
+        debug(fmt::format("resume {}: {}", t.host_tid(), r.error().name()));
+}
+
+void Kernel::on_host_stop(const ptrace::Stop& stop)
+{
+    if (m_opts.debug)
+        debug(ptrace::describe(stop));
+    if (stop.kind == ptrace::StopKind::Exited || stop.kind == ptrace::StopKind::Killed) {
+        on_task_gone(stop.tid, stop);
+        return;
+    }
+    Task* t = task_by_host_tid(stop.tid);
+    if (!t) {
+        if (stop.kind == ptrace::StopKind::Event && stop.event == PTRACE_EVENT_EXEC) {
+            // A non-leader thread exec'd: it now has the leader's tid.
+            auto former = ptrace::get_event_msg(stop.tid);
+            if (!former.is_error())
+                t = task_by_host_tid(static_cast<pid_t>(former.value()));
+        }
+        if (!t) {
+            // A child's first stop can come before its parent's clone event.
+            m_early_stops[stop.tid] = 1;
+            return;
+        }
+    }
+    if (t->state() == Task::State::Exiting) {
+        // SIGKILL is on its way; let it land.
+        (void)ptrace::resume_cont(t->host_tid(), 0);
+        return;
+    }
+    switch (t->state()) {
+    case Task::State::New:
+        if (stop.kind == ptrace::StopKind::GroupStop || stop.kind == ptrace::StopKind::SignalDelivery)
+            start_child(*t);
+        else
+            debug(fmt::format("unexpected first stop: {}", ptrace::describe(stop)));
+        return;
+    case Task::State::Injecting:
+        on_inject_stop(*t, stop);
+        return;
+    case Task::State::Running:
+        break;
+    default:
+        debug(fmt::format("stop in state {}: {}", static_cast<int>(t->state()), ptrace::describe(stop)));
+        return;
+    }
+    switch (stop.kind) {
+    case ptrace::StopKind::SyscallEntry:
+        handle_syscall(*t);
+        return;
+    case ptrace::StopKind::SignalDelivery:
+        if (is_fault_signal(stop.signo)) {
+            on_fault_signal(*t, stop.signo);
+            return;
+        }
+        // Host signals never reach a guest on their own; the sentry decides.
+        resume(*t, 0);
+        return;
+    case ptrace::StopKind::GroupStop:
+        resume(*t, 0);
+        return;
+    case ptrace::StopKind::Event:
+        resume(*t, 0);
+        return;
+    default:
+        return;
+    }
+}
+
+void Kernel::start_child(Task& t)
+{
+    if (t.m_child_settid_addr) {
+        pid_t v = t.vtid();
+        (void)t.copy_out(t.m_child_settid_addr, v);
+    }
+    resume(t, 0);
+}
+
+void Kernel::on_fault_signal(Task& t, int sig)
+{
+    // A real fault in guest code (SIGSEGV, SIGBUS, ...). Without a handler model yet,
+    // the default action applies: the process dies of it, with a core flag where Linux
+    // would dump core.
+    siginfo_t si{};
+    (void)ptrace::get_siginfo(t.host_tid(), &si);
+    bool core = signals::default_action(sig) == signals::DefaultAction::CoreDump;
+    exit_group(t.group(), sig | (core ? 0x80 : 0));
+}
+
+void Kernel::handle_syscall(Task& t)
+{
+    t.set_state(Task::State::Handling);
+    if (ptrace::get_regs(t.host_tid(), t.regs()).is_error()) {
+        // The thread vanished under us (killed); its exit will be reported.
+        return;
+    }
+    t.set_syscall_args(abi::syscall_args_from(t.regs()));
+    t.reset_progress();
+    t.m_timed_out = false;
+    if (m_opts.strace)
+        strace_enter(t);
+    run_handler(t);
+}
+
+void Kernel::run_handler(Task& t)
+{
+    const SyscallArgs& args = t.syscall_args();
+    const SyscallEntry* e = syscall_entry(args.nr);
+    if (!e || !e->handler) {
+        log_unsupported(args.nr);
+        finish_syscall(t, -ENOSYS);
+        return;
+    }
+    apply_outcome(t, e->handler(t, args));
+}
+
+void Kernel::apply_outcome(Task& t, SyscallOutcome o)
+{
+    if (t.state() == Task::State::Exiting)
+        return;
+    switch (o.kind()) {
+    case SyscallOutcome::Kind::Return:
+        finish_syscall(t, o.value());
+        return;
+    case SyscallOutcome::Kind::Block:
+        park(t, o);
+        return;
+    case SyscallOutcome::Kind::Inject:
+        start_inject(t, o.inject_nr(), o.inject_args(), std::move(o.then()));
+        return;
+    case SyscallOutcome::Kind::NoReturn:
+        return;
+    }
+}
+
+void Kernel::finish_syscall(Task& t, long value)
+{
+    // No signal can interrupt a syscall yet: an internal restart code would only
+    // come from a parked call being interrupted, which the signal model will add.
+    if (value <= -512 && value >= -516)
+        value = -EINTR;
+    if (m_opts.strace)
+        strace_exit(t, value);
+    abi::set_syscall_return(t.regs(), value);
+    if (ptrace::set_regs(t.host_tid(), t.regs()).is_error())
+        return;
+    resume(t, 0);
+}
+
+void Kernel::park(Task& t, SyscallOutcome& o)
+{
+    t.set_state(Task::State::Parked);
+    for (auto& [q, mask] : o.queues()) {
+        q->add(&t, mask);
+        t.m_waiting_on.push_back(q);
+    }
+    if (o.deadline()) {
+        if (!t.m_timer)
+            t.m_timer = std::make_unique<boost::asio::steady_timer>(event_loop());
+        t.m_timer->expires_at(*o.deadline());
+        Task* tp = &t;
+        t.m_timer->async_wait([this, tp](boost::system::error_code ec) {
+            if (ec)
+                return;
+            tp->m_timed_out = true;
+            schedule(*tp);
+        });
+    }
+}
+
+void Kernel::unpark(Task& t)
+{
+    for (auto* q : t.m_waiting_on)
+        q->remove(&t);
+    t.m_waiting_on.clear();
+    if (t.m_timer)
+        t.m_timer->cancel();
+}
+
+void Kernel::schedule(Task& t)
+{
+    if (t.state() != Task::State::Parked || t.m_wake_posted)
+        return;
+    t.m_wake_posted = true;
+    pid_t tid = t.host_tid();
+    boost::asio::post(event_loop(), [this, tid] {
+        Task* tp = task_by_host_tid(tid);
+        if (!tp)
+            return;
+        tp->m_wake_posted = false;
+        if (tp->state() != Task::State::Parked)
+            return;
+        unpark(*tp);
+        tp->set_state(Task::State::Handling);
+        run_handler(*tp);
+    });
+}
+
+void Kernel::start_inject(Task& t, long nr, const std::array<uint64_t, 6>& args, InjectContinuation then)
+{
+    t.m_saved_regs = t.regs();
+    t.m_inject_then = std::move(then);
+    t.m_inject_nr = nr;
+    t.m_inject_args = args;
+    t.m_inject_step = 0;
+    ptrace::Registers r = t.regs();
+    abi::prepare_injection(r, nr, args);
+    t.set_state(Task::State::Injecting);
+    if (ptrace::set_regs(t.host_tid(), r).is_error() || ptrace::resume_singlestep(t.host_tid(), 0).is_error())
+        debug(fmt::format("injection into {} failed", t.host_tid()));
+}
+
+void Kernel::on_inject_stop(Task& t, const ptrace::Stop& stop)
+{
+    switch (stop.kind) {
+    case ptrace::StopKind::SignalDelivery:
+        if (stop.signo == SIGTRAP) {
+            if (t.m_inject_step == 0) {
+                // This trap only reports the end of the skipped syscall; the next
+                // step runs the real one.
+                t.m_inject_step = 1;
+                (void)ptrace::resume_singlestep(t.host_tid(), 0);
+                return;
+            }
+            ptrace::Registers after{};
+            if (ptrace::get_regs(t.host_tid(), after).is_error())
+                return;
+            long result = static_cast<long>(after.rax);
+            t.regs() = t.m_saved_regs;
+            t.set_state(Task::State::Handling);
+            auto then = std::move(t.m_inject_then);
+            t.m_inject_then = nullptr;
+            apply_outcome(t, then(t, result));
+            return;
+        }
+        if (is_fault_signal(stop.signo)) {
+            on_fault_signal(t, stop.signo);
+            return;
+        }
+        (void)ptrace::resume_singlestep(t.host_tid(), 0);
+        return;
+    case ptrace::StopKind::Event:
+        if (stop.event == PTRACE_EVENT_CLONE || stop.event == PTRACE_EVENT_FORK || stop.event == PTRACE_EVENT_VFORK) {
+            auto child = ptrace::get_event_msg(t.host_tid());
+            if (!child.is_error())
+                on_clone_event(t, static_cast<pid_t>(child.value()));
+        } else if (stop.event == PTRACE_EVENT_EXEC) {
+            on_exec_event(t, stop);
+            return;
+        }
+        (void)ptrace::resume_singlestep(t.host_tid(), 0);
+        return;
+    case ptrace::StopKind::GroupStop:
+    case ptrace::StopKind::SyscallEntry:
+        (void)ptrace::resume_singlestep(t.host_tid(), 0);
+        return;
+    default:
+        return;
+    }
+}
+
+void Kernel::on_clone_event(Task& parent, pid_t child_tid)
+{
+    CloneRequest req;
+    if (auto it = m_pending_clone.find(parent.host_tid()); it != m_pending_clone.end())
+        req = it->second;
+    auto& pg = parent.group();
+    pid_t vtid = m_next_pid++;
+    std::shared_ptr<ThreadGroup> g;
+    if (req.flags & CLONE_THREAD) {
+        g = parent.group_ref();
+    } else {
+        g = std::make_shared<ThreadGroup>();
+        g->vpid = vtid;
+        g->host_pid = child_tid;
+        auto real_parent = (req.flags & CLONE_PARENT) ? pg.parent_ref() : parent.group_ref();
+        if (!real_parent)
+            real_parent = parent.group_ref();
+        g->parent = real_parent;
+        real_parent->children.push_back(g);
+        g->pgid = pg.pgid;
+        g->sid = pg.sid;
+        g->fds = (req.flags & CLONE_FILES) ? pg.fds : (pg.fds ? pg.fds->clone() : std::make_shared<FdTable>());
+        g->fs = (req.flags & CLONE_FS) ? pg.fs : std::make_shared<FsContext>(*pg.fs);
+        g->sighand = (req.flags & CLONE_SIGHAND) ? pg.sighand
+                                                 : std::make_shared<signals::SignalHandlers>(*pg.sighand);
+        g->rlimits = pg.rlimits;
+        g->exe = pg.exe;
+        g->scratch = pg.scratch;
+        g->exit_signal = static_cast<int>(req.flags & 0xff);
+        m_groups[vtid] = g;
+    }
+    Task* child = create_task(child_tid, g, vtid);
+    child->m_blocked = parent.m_blocked;
+    if (req.flags & CLONE_CHILD_SETTID)
+        child->m_child_settid_addr = req.child_tid;
+    if (req.flags & CLONE_CHILD_CLEARTID)
+        child->m_clear_child_tid = req.child_tid;
+    parent.m_new_children.push_back(child_tid);
+    child->set_state(Task::State::New);
+    if (m_early_stops.erase(child_tid))
+        start_child(*child);
+}
+
+void Kernel::set_pending_exec(Task& t, std::string host_path) { m_pending_exec[t.host_tid()] = std::move(host_path); }
+
+void Kernel::on_exec_event(Task& t, const ptrace::Stop& stop)
+{
+    auto& g = t.group();
+    // Every other thread of the group is gone (Linux de_thread()); forget them.
+    std::vector<Task*> others;
+    for (Task* o : g.tasks)
+        if (o != &t)
+            others.push_back(o);
+    for (Task* o : others) {
+        (void)ptrace::resume_cont(o->host_tid(), 0);
+        destroy_task(o);
+    }
+    std::string exe;
+    if (auto it = m_pending_exec.find(t.host_tid()); it != m_pending_exec.end()) {
+        exe = it->second;
+        m_pending_exec.erase(it);
+    }
+    if (t.host_tid() != stop.tid) {
+        // The exec'ing thread takes the leader's tid.
+        auto node = m_tasks.extract(t.host_tid());
+        t.set_host_tid(stop.tid);
+        node.key() = stop.tid;
+        m_tasks.insert(std::move(node));
+    }
+    if (g.fds && g.fds.use_count() > 1)
+        g.fds = g.fds->clone();
+    if (g.fds)
+        g.fds->close_on_exec();
+    g.sighand = std::make_shared<signals::SignalHandlers>(*g.sighand);
+    g.sighand->reset_for_exec();
+    g.exe = exe;
+    g.scratch = 0;
+    t.m_inject_then = nullptr;
+    if (m_opts.strace)
+        strace_exit(t, 0);
+    resume(t, 0);
+}
+
+void Kernel::exit_group(ThreadGroup& g, int wait_status)
+{
+    if (g.exiting)
+        return;
+    g.exiting = true;
+    g.wait_status = wait_status;
+    // Files go first, as in Linux do_exit(): a parent woken by the exit sees the
+    // pipes closed.
+    g.fds.reset();
+    for (Task* t : g.tasks) {
+        unpark(*t);
+        t->set_state(Task::State::Exiting);
+    }
+    if (g.host_pid > 0)
+        kill(g.host_pid, SIGKILL);
+    for (Task* t : g.tasks)
+        kill(t->host_tid(), SIGKILL);
+}
+
+void Kernel::send_signal(ThreadGroup& g, int sig)
+{
+    if (g.exiting || g.zombie)
+        return;
+    if (sig == SIGKILL) {
+        exit_group(g, SIGKILL);
+        return;
+    }
+    if (g.sighand->ignores(sig))
+        return;
+    const auto& act = g.sighand->get(sig);
+    if (act.handler != signals::k_sig_dfl) {
+        // Handlers run once the signal model lands (frames, rt_sigreturn).
+        debug(fmt::format("signal {} to pid {} has a handler: not delivered yet", sig, g.vpid));
+        return;
+    }
+    switch (signals::default_action(sig)) {
+    case signals::DefaultAction::Terminate:
+        exit_group(g, sig);
+        return;
+    case signals::DefaultAction::CoreDump:
+        exit_group(g, sig | 0x80);
+        return;
+    default:
+        return; // stop/continue: job control comes later
+    }
+}
+
+void Kernel::send_signal(Task& t, int sig) { send_signal(t.group(), sig); }
+
+void Kernel::on_task_gone(pid_t tid, const ptrace::Stop& stop)
+{
+    m_early_stops.erase(tid);
+    Task* t = task_by_host_tid(tid);
+    if (!t)
+        return;
+    auto g = t->group_ref();
+    destroy_task(t);
+    if (!g->tasks.empty())
+        return;
+    if (!g->exiting) {
+        // Died without the emulated kernel deciding it (exit of the last thread, or
+        // killed from outside).
+        g->exiting = true;
+        g->wait_status = stop.kind == ptrace::StopKind::Exited ? (stop.exit_code << 8)
+                                                                : (stop.signo | (stop.core ? 0x80 : 0));
+        g->fds.reset();
+    }
+    become_zombie(g);
+}
+
+void Kernel::become_zombie(std::shared_ptr<ThreadGroup> g)
+{
+    g->zombie = true;
+    g->fs.reset();
+    auto init = m_init.lock();
+    if (g == init) {
+        int st = g->wait_status;
+        if (!m_done)
+            m_exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        m_init_hold.reset();
+        // Like the init of a pid namespace: its death ends every other process.
+        shutdown_all();
+        m_groups.erase(g->vpid);
+        if (m_tasks.empty())
+            event_loop().stop();
+        return;
+    }
+    // Orphans go to init (Linux forget_original_parent()).
+    for (auto& c : g->children) {
+        c->parent = init;
+        if (init)
+            init->children.push_back(c);
+    }
+    if (init) {
+        bool any_zombie = false;
+        for (auto& c : g->children)
+            any_zombie |= c->zombie;
+        if (any_zombie)
+            init->child_exit_wq.notify(1);
+    }
+    g->children.clear();
+    auto parent = g->parent_ref();
+    if (!parent) {
+        m_groups.erase(g->vpid);
+        return;
+    }
+    const auto& act = parent->sighand->get(SIGCHLD);
+    if (act.handler == signals::k_sig_ign || (act.flags & SA_NOCLDWAIT)) {
+        // The parent does not want zombies: reap at once (Linux do_notify_parent()).
+        release_zombie(*parent, g);
+        parent->child_exit_wq.notify(1);
+        return;
+    }
+    if (g->exit_signal > 0)
+        send_signal(*parent, g->exit_signal);
+    parent->child_exit_wq.notify(1);
+}
+
+void Kernel::release_zombie(ThreadGroup& parent, const std::shared_ptr<ThreadGroup>& child)
+{
+    std::erase(parent.children, child);
+    m_groups.erase(child->vpid);
+}
+
+SyscallOutcome Kernel::with_scratch(Task& t, std::string data, std::function<SyscallOutcome(Task&, uint64_t)> then)
+{
+    if (data.size() > k_scratch_size)
+        return Errno(E2BIG);
+    auto write_and_go = [data = std::move(data), then = std::move(then)](Task& task) -> SyscallOutcome {
+        uint64_t addr = task.group().scratch;
+        if (ptrace::poke_memory(task.host_tid(), addr, data.data(), data.size()).is_error())
+            return Errno(EFAULT);
+        return then(task, addr);
+    };
+    if (t.group().scratch)
+        return write_and_go(t);
+    // The scratch page is read-only for the guest, so another guest thread cannot
+    // change a path between the sentry's check and the injected call.
+    return SyscallOutcome::inject(SYS_mmap,
+        {0, k_scratch_size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, static_cast<uint64_t>(-1), 0},
+        [write_and_go = std::move(write_and_go)](Task& task, long r) -> SyscallOutcome {
+            if (r < 0 && r > -4096)
+                return Errno(static_cast<int>(-r));
+            task.group().scratch = static_cast<uint64_t>(r);
+            return write_and_go(task);
+        });
+}
+
+void Kernel::strace_enter(Task& t)
+{
+    if (!m_opts.strace_only.empty() && !m_opts.strace_only.count(t.syscall_args().nr))
+        return;
+    t.m_strace_pending = true;
+    strace_print_entry(t);
+}
+
+void Kernel::strace_exit(Task& t, long value)
+{
+    if (!t.m_strace_pending)
+        return;
+    t.m_strace_pending = false;
+    strace_print_exit(t, value);
+}
+
+// --- Task ---
+
+FsContext::FsContext(const FsContext& o)
+    : cwd_fd(o.cwd_fd >= 0 ? fcntl(o.cwd_fd, F_DUPFD_CLOEXEC, 3) : -1)
+    , umask(o.umask)
+{
+}
+
+FsContext::~FsContext()
+{
+    if (cwd_fd >= 0)
+        close(cwd_fd);
+}
+
+Task::Task(Kernel& k, pid_t host_tid, pid_t vtid, std::shared_ptr<ThreadGroup> tg)
+    : m_kernel(k)
+    , m_host_tid(host_tid)
+    , m_vtid(vtid)
+    , m_group(std::move(tg))
+{
+}
+
+Task::~Task() = default;
+
+void Task::wake(uint32_t) { m_kernel.schedule(*this); }
+
+Result<void> Task::copy_in(uint64_t addr, void* buf, size_t len)
+{
+    auto n = ptrace::read_memory(m_host_tid, addr, buf, len);
+    if (n.is_error() || n.value() != len)
+        return Errno(EFAULT);
+    return {};
+}
+
+Result<void> Task::copy_out(uint64_t addr, const void* buf, size_t len)
+{
+    auto n = ptrace::write_memory(m_host_tid, addr, buf, len);
+    if (n.is_error() || n.value() != len)
+        return Errno(EFAULT);
+    return {};
+}
+
+Result<std::string> Task::copy_string(uint64_t addr, size_t max)
+{
+    std::string out;
+    char chunk[256];
+    while (out.size() < max) {
+        // Never read across a page boundary in one go: the next page may be unmapped.
+        size_t to_page = 4096 - (addr & 4095);
+        size_t want = std::min({sizeof chunk, to_page, max - out.size()});
+        auto n = ptrace::read_memory(m_host_tid, addr, chunk, want);
+        if (n.is_error() || n.value() == 0)
+            return Errno(EFAULT);
+        size_t got = n.value();
+        auto* nul = static_cast<char*>(memchr(chunk, 0, got));
+        if (nul) {
+            out.append(chunk, static_cast<size_t>(nul - chunk));
+            return out;
+        }
+        out.append(chunk, got);
+        addr += got;
+    }
+    return Errno(ENAMETOOLONG);
+}
+
+} // namespace sentry::kernel

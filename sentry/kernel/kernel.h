@@ -1,0 +1,133 @@
+#pragma once
+// The emulated kernel. One Kernel owns every task, thread group and pid of one
+// sandbox, and runs the event loop: ptrace stops arrive as SIGCHLD on a signalfd,
+// are decoded by sentry/ptrace and dispatched here. A syscall stop runs the handler
+// from the syscall table; the handler's outcome (return, block, inject, no return)
+// decides how the task is resumed. Nothing here blocks: parked tasks stay stopped in
+// their syscall until a wait queue or a timer wakes them.
+//
+// The path of one syscall: guest `syscall` -> host SYSEMU stop -> SIGCHLD ->
+// Kernel::on_host_stop -> handle_syscall -> SyscallEntry::handler -> apply_outcome
+// -> registers written back -> PTRACE_SYSEMU.
+
+#include <sys/types.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "sentry/kernel/task.h"
+
+namespace sentry::kernel {
+
+struct KernelOptions {
+    bool strace = false;
+    std::set<long> strace_only; // empty: all syscalls
+    bool debug = false;
+};
+
+class Kernel {
+public:
+    explicit Kernel(KernelOptions opts);
+    ~Kernel();
+
+    // Start `path` (already resolved on the host) as the first guest process and run
+    // until it exits. Returns the sentry's exit status: the guest's exit code, or
+    // 128+N if a signal N killed it. On failure to start, sets `why` and returns 125.
+    int run(const std::string& path, const std::vector<std::string>& argv,
+            const std::vector<std::string>& envp, std::string& why);
+
+    const KernelOptions& options() const { return m_opts; }
+
+    // --- services for syscall handlers ---
+    Task* task_by_vtid(pid_t vtid);
+    std::shared_ptr<ThreadGroup> group_by_vpid(pid_t vpid);
+    std::shared_ptr<ThreadGroup> group_of_pgid_member(pid_t pgid);
+    const std::unordered_map<pid_t, std::weak_ptr<ThreadGroup>>& groups() const { return m_groups; }
+    // The process that adopts orphans (pid 1 of the namespace).
+    std::shared_ptr<ThreadGroup> init_group() { return m_init.lock(); }
+
+    // End a whole thread group with a wait(2) status (exit code << 8, or a signal).
+    void exit_group(ThreadGroup& g, int wait_status);
+    // Send a signal to a process / one thread from the emulated kernel. Issue-2 scope:
+    // default actions (terminate/core kill the group; ignore drops it).
+    void send_signal(ThreadGroup& g, int sig);
+    void send_signal(Task& t, int sig);
+    // Remove a zombie child that its parent reaped; frees its pid.
+    void release_zombie(ThreadGroup& parent, const std::shared_ptr<ThreadGroup>& child);
+
+    // Write `data` to the guest's scratch page (created on first use by injecting an
+    // mmap) and continue with its guest address. Used to pass strings to injected calls.
+    SyscallOutcome with_scratch(Task& t, std::string data, std::function<SyscallOutcome(Task&, uint64_t addr)> then);
+    static constexpr size_t k_scratch_size = 65536;
+
+    // Record the pending program path of an injected execve (used at PTRACE_EVENT_EXEC).
+    void set_pending_exec(Task& t, std::string host_path);
+
+    // Clone bookkeeping for an injected clone: flags and tid pointers.
+    struct CloneRequest {
+        uint64_t flags = 0;
+        uint64_t parent_tid = 0;
+        uint64_t child_tid = 0;
+    };
+    void set_pending_clone(Task& t, CloneRequest req) { m_pending_clone[t.host_tid()] = req; }
+    Task* task_by_host_tid(pid_t tid);
+
+    void log_unsupported(long nr);
+    void debug(const std::string& msg);
+    pid_t sentry_pid() const { return m_sentry_pid; }
+
+    // The foreground process group of the terminal, as the guests see it.
+    pid_t foreground_pgrp() const { return m_foreground_pgrp; }
+    void set_foreground_pgrp(pid_t pg) { m_foreground_pgrp = pg; }
+
+    // Scheduling from Waiter::wake.
+    void schedule(Task& t);
+
+private:
+    void on_host_stop(const ptrace::Stop& stop);
+    void handle_syscall(Task& t);
+    void run_handler(Task& t);
+    void apply_outcome(Task& t, SyscallOutcome o);
+    void finish_syscall(Task& t, long value);
+    void park(Task& t, SyscallOutcome& o);
+    void unpark(Task& t);
+    void start_inject(Task& t, long nr, const std::array<uint64_t, 6>& args, InjectContinuation then);
+    void on_inject_stop(Task& t, const ptrace::Stop& stop);
+    void on_clone_event(Task& parent, pid_t child_tid);
+    void start_child(Task& child);
+    void on_exec_event(Task& t, const ptrace::Stop& stop);
+    void on_task_gone(pid_t tid, const ptrace::Stop& stop);
+    void become_zombie(std::shared_ptr<ThreadGroup> g);
+    void on_fault_signal(Task& t, int sig);
+    void resume(Task& t, int sig = 0);
+    void drain_waits();
+    void shutdown_all();
+    Task* create_task(pid_t host_tid, std::shared_ptr<ThreadGroup> g, pid_t vtid);
+    void destroy_task(Task* t);
+    void strace_enter(Task& t);
+    void strace_exit(Task& t, long value);
+
+    KernelOptions m_opts;
+    pid_t m_sentry_pid;
+    pid_t m_next_pid = 1;
+    std::unordered_map<pid_t, std::unique_ptr<Task>> m_tasks; // by host tid
+    std::unordered_map<pid_t, Task*> m_vtids;
+    std::unordered_map<pid_t, std::weak_ptr<ThreadGroup>> m_groups; // by vpid (live and zombies)
+    std::weak_ptr<ThreadGroup> m_init;
+    std::shared_ptr<ThreadGroup> m_init_hold;
+    std::unordered_map<pid_t, int> m_early_stops; // first stops of children not yet announced
+    std::unordered_map<pid_t, CloneRequest> m_pending_clone;
+    std::unordered_map<pid_t, std::string> m_pending_exec;
+    std::set<long> m_logged_unsupported;
+    bool m_done = false;
+    pid_t m_foreground_pgrp = 1;
+    int m_exit_status = 0;
+    int m_sigfd = -1;
+};
+
+} // namespace sentry::kernel

@@ -1,0 +1,166 @@
+#include "sentry/kernel/syscall_table.h"
+
+#include <seccomp.h>
+#include <sys/syscall.h>
+
+#include <mutex>
+#include <vector>
+
+#include "sentry/kernel/syscalls/syscalls.h"
+
+namespace sentry::kernel {
+
+std::string_view support_name(Support s)
+{
+    switch (s) {
+    case Support::Emulated: return "emulated";
+    case Support::Injected: return "injected";
+    case Support::Partial: return "partial";
+    case Support::Denied: return "denied";
+    case Support::Missing: return "missing";
+    }
+    return "?";
+}
+
+namespace {
+
+struct Row {
+    long nr;
+    SyscallHandler handler;
+    Support support;
+    std::string_view note;
+};
+
+using S = Support;
+
+// Every syscall the sentry answers. Numbers not listed here are missing (-ENOSYS).
+const Row k_rows[] = {
+    // process.cpp
+    {SYS_getpid, sys_getpid, S::Emulated, "virtual pid"},
+    {SYS_getppid, sys_getppid, S::Emulated, "virtual pid; 0 for the sandbox's init"},
+    {SYS_gettid, sys_gettid, S::Emulated, "virtual tid"},
+    {SYS_set_tid_address, sys_set_tid_address, S::Injected, "runs natively for clear_child_tid; returns the virtual tid"},
+    {SYS_clone, sys_clone, S::Injected, "namespaces: EPERM; CLONE_PIDFD: EINVAL; tids rewritten to virtual"},
+    {SYS_fork, sys_fork, S::Injected, ""},
+    {SYS_vfork, sys_vfork, S::Injected, ""},
+    {SYS_execve, sys_execve, S::Injected, "path resolved by the sentry, written to a read-only scratch page"},
+    {SYS_exit, sys_exit, S::Emulated, "last thread: exit_group; else runs natively"},
+    {SYS_exit_group, sys_exit_group, S::Emulated, ""},
+    {SYS_wait4, sys_wait4, S::Partial, "exited children; no stopped/continued reports; rusage zeroed"},
+    {SYS_waitid, sys_waitid, S::Partial, "WEXITED only; no stopped/continued reports"},
+    {SYS_getpgrp, sys_getpgrp, S::Emulated, ""},
+    {SYS_getpgid, sys_getpgid, S::Emulated, ""},
+    {SYS_setpgid, sys_setpgid, S::Emulated, ""},
+    {SYS_getsid, sys_getsid, S::Emulated, ""},
+    {SYS_setsid, sys_setsid, S::Emulated, ""},
+    {SYS_uname, sys_uname, S::Emulated, "host's utsname"},
+    {SYS_prctl, sys_prctl, S::Partial, "NAME, PDEATHSIG (stored), DUMPABLE, NO_NEW_PRIVS, CHILD_SUBREAPER, CAPBSET_READ"},
+    {SYS_arch_prctl, sys_arch_prctl, S::Emulated, "FS/GS base through registers"},
+    // mm.cpp
+    {SYS_brk, sys_brk, S::Injected, ""},
+    {SYS_mmap, sys_mmap, S::Injected, "file mappings reopen the sentry's fd inside the guest"},
+    {SYS_munmap, sys_munmap, S::Injected, "the sentry's scratch page is protected"},
+    {SYS_mprotect, sys_mprotect, S::Injected, "the sentry's scratch page is protected"},
+    {SYS_mremap, sys_mremap, S::Injected, "the sentry's scratch page is protected"},
+    {SYS_madvise, sys_madvise, S::Injected, ""},
+    {SYS_msync, sys_mm_passthrough, S::Injected, ""},
+    {SYS_mincore, sys_mm_passthrough, S::Injected, ""},
+    {SYS_mlock, sys_mm_passthrough, S::Injected, ""},
+    {SYS_munlock, sys_mm_passthrough, S::Injected, ""},
+    {SYS_mlockall, sys_mm_passthrough, S::Injected, ""},
+    {SYS_munlockall, sys_mm_passthrough, S::Injected, ""},
+    {SYS_mlock2, sys_mm_passthrough, S::Injected, ""},
+    {SYS_futex, sys_futex, S::Injected, "on the guest's own memory"},
+    {SYS_set_robust_list, sys_set_robust_list, S::Injected, ""},
+    {SYS_get_robust_list, sys_get_robust_list, S::Injected, "own thread only"},
+    {SYS_rseq, sys_rseq, S::Injected, ""},
+    // fd.cpp
+    {SYS_close, sys_close, S::Emulated, ""},
+    {SYS_close_range, sys_close_range, S::Emulated, ""},
+    {SYS_dup, sys_dup, S::Emulated, ""},
+    {SYS_dup2, sys_dup2, S::Emulated, ""},
+    {SYS_dup3, sys_dup3, S::Emulated, ""},
+    {SYS_fcntl, sys_fcntl, S::Partial, "F_SETLKW tries once instead of waiting"},
+    {SYS_pipe, sys_pipe, S::Emulated, ""},
+    {SYS_pipe2, sys_pipe2, S::Emulated, ""},
+    {SYS_ioctl, sys_ioctl, S::Partial, "FIONREAD, FIONBIO, FIOCLEX, terminal ioctls on host ttys"},
+    // read_write.cpp
+    {SYS_read, sys_read, S::Emulated, ""},
+    {SYS_write, sys_write, S::Emulated, ""},
+    {SYS_pread64, sys_pread64, S::Emulated, ""},
+    {SYS_pwrite64, sys_pwrite64, S::Emulated, ""},
+    {SYS_readv, sys_readv, S::Emulated, ""},
+    {SYS_writev, sys_writev, S::Emulated, ""},
+    {SYS_preadv, sys_preadv, S::Emulated, ""},
+    {SYS_pwritev, sys_pwritev, S::Emulated, ""},
+    {SYS_preadv2, sys_preadv2, S::Partial, "RWF_* flags accepted and ignored"},
+    {SYS_pwritev2, sys_pwritev2, S::Partial, "RWF_* flags accepted and ignored"},
+    {SYS_lseek, sys_lseek, S::Emulated, ""},
+    // file.cpp
+    {SYS_open, sys_open, S::Emulated, ""},
+    {SYS_openat, sys_openat, S::Emulated, ""},
+    {SYS_creat, sys_creat, S::Emulated, ""},
+    {SYS_stat, sys_stat, S::Emulated, ""},
+    {SYS_lstat, sys_lstat, S::Emulated, ""},
+    {SYS_fstat, sys_fstat, S::Emulated, ""},
+    {SYS_newfstatat, sys_newfstatat, S::Emulated, ""},
+    {SYS_statx, sys_statx, S::Emulated, ""},
+    {SYS_access, sys_access, S::Emulated, ""},
+    {SYS_faccessat, sys_faccessat, S::Emulated, ""},
+    {SYS_faccessat2, sys_faccessat2, S::Emulated, ""},
+    {SYS_readlink, sys_readlink, S::Emulated, "/proc/self/exe and /proc/self/fd/N are the guest's"},
+    {SYS_readlinkat, sys_readlinkat, S::Emulated, "/proc/self/exe and /proc/self/fd/N are the guest's"},
+    {SYS_getdents64, sys_getdents64, S::Emulated, ""},
+    {SYS_getcwd, sys_getcwd, S::Emulated, ""},
+    {SYS_chdir, sys_chdir, S::Emulated, ""},
+    {SYS_fchdir, sys_fchdir, S::Emulated, ""},
+    {SYS_umask, sys_umask, S::Emulated, ""},
+};
+
+struct Table {
+    std::vector<SyscallEntry> entries;
+    std::vector<std::string> names;
+};
+
+const Table& table()
+{
+    static Table t = [] {
+        Table tb;
+        tb.names.resize(k_max_syscall);
+        tb.entries.resize(k_max_syscall);
+        for (long nr = 0; nr < k_max_syscall; ++nr) {
+            char* name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_X86_64, static_cast<int>(nr));
+            tb.names[static_cast<size_t>(nr)] = name ? name : "";
+            free(name);
+        }
+        for (long nr = 0; nr < k_max_syscall; ++nr)
+            tb.entries[static_cast<size_t>(nr)] =
+                SyscallEntry{nr, tb.names[static_cast<size_t>(nr)], nullptr, Support::Missing, ""};
+        for (const Row& r : k_rows)
+            tb.entries[static_cast<size_t>(r.nr)] =
+                SyscallEntry{r.nr, tb.names[static_cast<size_t>(r.nr)], r.handler, r.support, r.note};
+        return tb;
+    }();
+    return t;
+}
+
+} // namespace
+
+const SyscallEntry* syscall_entry(long nr)
+{
+    if (nr < 0 || nr >= k_max_syscall)
+        return nullptr;
+    return &table().entries[static_cast<size_t>(nr)];
+}
+
+std::span<const SyscallEntry> syscall_table() { return table().entries; }
+
+long syscall_number(std::string_view name)
+{
+    for (const auto& e : table().entries)
+        if (e.name == name)
+            return e.nr;
+    return -1;
+}
+
+} // namespace sentry::kernel

@@ -1,0 +1,448 @@
+// Process and thread lifecycle: ids, clone/fork/vfork, execve, exit, wait4/waitid,
+// process groups and sessions, uname, prctl, arch_prctl.
+
+#include <asm/prctl.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstring>
+#include <fmt/format.h>
+
+#include "sentry/kernel/path.h"
+#include "sentry/kernel/syscalls/syscalls.h"
+
+namespace sentry::kernel {
+
+namespace {
+
+bool is_error_return(long r) { return r < 0 && r > -4096; }
+
+constexpr uint64_t k_namespace_flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
+    CLONE_NEWNET | CLONE_NEWCGROUP | 0x00000080 /* CLONE_NEWTIME */;
+
+// Start an injected clone-family call and turn the host tid it returns into the
+// child's virtual tid.
+SyscallOutcome inject_clone(Task& t, long nr, std::array<uint64_t, 6> args, Kernel::CloneRequest req)
+{
+    t.kernel().set_pending_clone(t, req);
+    return SyscallOutcome::inject(nr, args, [req](Task& task, long r) -> SyscallOutcome {
+        if (is_error_return(r))
+            return r;
+        Task* child = task.kernel().task_by_host_tid(static_cast<pid_t>(r));
+        if (!child)
+            return Errno(EAGAIN);
+        pid_t vtid = child->vtid();
+        if (req.flags & CLONE_PARENT_SETTID)
+            (void)task.copy_out(req.parent_tid, vtid);
+        return vtid;
+    });
+}
+
+// Status as wait(2) reports it and siginfo si_code for waitid.
+int cld_code(int wait_status)
+{
+    if (WIFEXITED(wait_status))
+        return CLD_EXITED;
+    return WCOREDUMP(wait_status) ? CLD_DUMPED : CLD_KILLED;
+}
+
+// Which children a wait call with (pid, options) may report. Compare Linux
+// kernel/exit.c:eligible_child().
+bool eligible(const ThreadGroup& waiter, const ThreadGroup& child, pid_t pid, int options)
+{
+    if (pid > 0 && child.vpid != pid)
+        return false;
+    if (pid == 0 && child.pgid != waiter.pgid)
+        return false;
+    if (pid < -1 && child.pgid != -pid)
+        return false;
+    if (!(options & __WALL)) {
+        bool is_clone_child = child.exit_signal != SIGCHLD;
+        if (is_clone_child != bool(options & __WCLONE))
+            return false;
+    }
+    return true;
+}
+
+struct WaitResult {
+    std::shared_ptr<ThreadGroup> child; // null: nothing to report yet
+    bool any_eligible = false;
+};
+
+WaitResult find_zombie(ThreadGroup& g, pid_t pid, int options)
+{
+    WaitResult r;
+    for (auto& c : g.children) {
+        if (!eligible(g, *c, pid, options))
+            continue;
+        r.any_eligible = true;
+        if (c->zombie) {
+            r.child = c;
+            return r;
+        }
+    }
+    return r;
+}
+
+} // namespace
+
+SENTRY_SYSCALL(getpid)
+{
+    (void)args;
+    return t.group().vpid;
+}
+
+SENTRY_SYSCALL(gettid)
+{
+    (void)args;
+    return t.vtid();
+}
+
+SENTRY_SYSCALL(getppid)
+{
+    (void)args;
+    auto p = t.group().parent_ref();
+    return p ? p->vpid : 0;
+}
+
+SENTRY_SYSCALL(set_tid_address)
+{
+    // Run natively so that the host clears and wakes the address when the thread
+    // exits (pthread_join waits on it); the guest sees its virtual tid.
+    t.m_clear_child_tid = args.arg(0);
+    return SyscallOutcome::inject(SYS_set_tid_address, {args.arg(0), 0, 0, 0, 0, 0},
+        [](Task& task, long) -> SyscallOutcome { return task.vtid(); });
+}
+
+SENTRY_SYSCALL(clone)
+{
+    uint64_t flags = args.arg(0);
+    if (flags & k_namespace_flags)
+        return Errno(EPERM);
+    if (flags & CLONE_PIDFD)
+        return Errno(EINVAL); // pidfds are not emulated yet
+    // The sentry is the only tracer and every child is traced from birth.
+    flags &= ~static_cast<uint64_t>(CLONE_UNTRACED | CLONE_PTRACE);
+    Kernel::CloneRequest req{flags, args.arg(2), args.arg(3)};
+    return inject_clone(t, SYS_clone, {flags, args.arg(1), args.arg(2), args.arg(3), args.arg(4), 0}, req);
+}
+
+SENTRY_SYSCALL(fork)
+{
+    (void)args;
+    return inject_clone(t, SYS_fork, {}, Kernel::CloneRequest{SIGCHLD, 0, 0});
+}
+
+SENTRY_SYSCALL(vfork)
+{
+    (void)args;
+    return inject_clone(t, SYS_vfork, {}, Kernel::CloneRequest{CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0});
+}
+
+SENTRY_SYSCALL(execve)
+{
+    auto path = TRY(copy_path(t, args.arg(0)));
+    auto at = TRY(resolve_at(t, AT_FDCWD, path));
+    // The guest's process runs the real execve with an absolute host path that the
+    // sentry resolved; check what the sentry can before replacing the process.
+    std::string host_path = at.path;
+    if (at.dirfd != AT_FDCWD) {
+        char link[64], dir[PATH_MAX];
+        snprintf(link, sizeof link, "/proc/self/fd/%d", at.dirfd);
+        ssize_t n = readlink(link, dir, sizeof dir - 1);
+        if (n < 0)
+            return Errno(ENOENT);
+        host_path = std::string(dir, static_cast<size_t>(n)) + "/" + at.path;
+    }
+    struct stat st {};
+    if (::stat(host_path.c_str(), &st) < 0)
+        return Errno(errno);
+    if (S_ISDIR(st.st_mode) || !S_ISREG(st.st_mode))
+        return Errno(EACCES);
+    if (access(host_path.c_str(), X_OK) < 0)
+        return Errno(errno);
+    t.kernel().set_pending_exec(t, host_path);
+    uint64_t argv = args.arg(1), envp = args.arg(2);
+    host_path.push_back('\0');
+    return t.kernel().with_scratch(t, host_path, [argv, envp](Task&, uint64_t addr) -> SyscallOutcome {
+        return SyscallOutcome::inject(SYS_execve, {addr, argv, envp, 0, 0, 0},
+            // Only reached when execve failed: success replaces the process.
+            [](Task&, long r) -> SyscallOutcome { return r; });
+    });
+}
+
+SENTRY_SYSCALL(exit)
+{
+    auto& g = t.group();
+    int code = args.as_int(0) & 0xff;
+    size_t live = 0;
+    for (Task* o : g.tasks)
+        if (!o->m_thread_exited)
+            ++live;
+    if (live <= 1) {
+        t.kernel().exit_group(g, code << 8);
+        return SyscallOutcome::no_return();
+    }
+    // Other threads go on: this one really exits, so the host clears its
+    // clear_child_tid and wakes joiners.
+    t.m_thread_exited = true;
+    return SyscallOutcome::inject(SYS_exit, {static_cast<uint64_t>(code), 0, 0, 0, 0, 0},
+        [](Task&, long r) -> SyscallOutcome { return r; });
+}
+
+SENTRY_SYSCALL(exit_group)
+{
+    t.kernel().exit_group(t.group(), (args.as_int(0) & 0xff) << 8);
+    return SyscallOutcome::no_return();
+}
+
+SENTRY_SYSCALL(wait4)
+{
+    pid_t pid = args.as_int(0);
+    uint64_t status_addr = args.arg(1);
+    int options = args.as_int(2);
+    uint64_t rusage_addr = args.arg(3);
+    if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL))
+        return Errno(EINVAL);
+    if (pid == INT_MIN)
+        return Errno(ESRCH);
+    auto& g = t.group();
+    auto r = find_zombie(g, pid, options);
+    if (!r.any_eligible)
+        return Errno(ECHILD);
+    if (!r.child) {
+        if (options & WNOHANG)
+            return 0;
+        return SyscallOutcome::block({{&g.child_exit_wq, ~0u}});
+    }
+    int status = r.child->wait_status;
+    if (status_addr)
+        TRY(t.copy_out(status_addr, status));
+    if (rusage_addr) {
+        struct rusage ru {};
+        TRY(t.copy_out(rusage_addr, ru));
+    }
+    pid_t vpid = r.child->vpid;
+    t.kernel().release_zombie(g, r.child);
+    return vpid;
+}
+
+SENTRY_SYSCALL(waitid)
+{
+    int idtype = args.as_int(0);
+    pid_t id = args.as_int(1);
+    uint64_t info_addr = args.arg(2);
+    int options = args.as_int(3);
+    if (options & ~(WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL))
+        return Errno(EINVAL);
+    if (!(options & (WEXITED | WSTOPPED | WCONTINUED)))
+        return Errno(EINVAL);
+    pid_t pid;
+    switch (idtype) {
+    case P_ALL: pid = -1; break;
+    case P_PID:
+        if (id <= 0)
+            return Errno(EINVAL);
+        pid = id;
+        break;
+    case P_PGID:
+        if (id < 0)
+            return Errno(EINVAL);
+        pid = id == 0 ? 0 : -id;
+        break;
+    default: return Errno(EINVAL);
+    }
+    auto& g = t.group();
+    WaitResult r;
+    if (options & WEXITED)
+        r = find_zombie(g, pid, options);
+    else
+        for (auto& c : g.children)
+            r.any_eligible |= eligible(g, *c, pid, options);
+    if (!r.any_eligible)
+        return Errno(ECHILD);
+    if (!r.child) {
+        if (options & WNOHANG) {
+            if (info_addr) {
+                siginfo_t si {};
+                TRY(t.copy_out(info_addr, si));
+            }
+            return 0;
+        }
+        return SyscallOutcome::block({{&g.child_exit_wq, ~0u}});
+    }
+    int st = r.child->wait_status;
+    if (info_addr) {
+        siginfo_t si {};
+        si.si_signo = SIGCHLD;
+        si.si_code = cld_code(st);
+        si.si_pid = r.child->vpid;
+        si.si_uid = getuid();
+        si.si_status = WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st);
+        TRY(t.copy_out(info_addr, si));
+    }
+    if (!(options & WNOWAIT))
+        t.kernel().release_zombie(g, r.child);
+    return 0;
+}
+
+SENTRY_SYSCALL(getpgrp)
+{
+    (void)args;
+    return t.group().pgid;
+}
+
+SENTRY_SYSCALL(getpgid)
+{
+    pid_t pid = args.as_int(0);
+    if (pid == 0)
+        return t.group().pgid;
+    auto g = t.kernel().group_by_vpid(pid);
+    if (!g || g->zombie)
+        return Errno(ESRCH);
+    return g->pgid;
+}
+
+SENTRY_SYSCALL(getsid)
+{
+    pid_t pid = args.as_int(0);
+    if (pid == 0)
+        return t.group().sid;
+    auto g = t.kernel().group_by_vpid(pid);
+    if (!g || g->zombie)
+        return Errno(ESRCH);
+    return g->sid;
+}
+
+// Compare Linux kernel/sys.c:setpgid().
+SENTRY_SYSCALL(setpgid)
+{
+    pid_t pid = args.as_int(0);
+    pid_t pgid = args.as_int(1);
+    auto& self = t.group();
+    if (pid == 0)
+        pid = self.vpid;
+    if (pgid == 0)
+        pgid = pid;
+    if (pgid < 0)
+        return Errno(EINVAL);
+    auto target = t.kernel().group_by_vpid(pid);
+    if (!target || target->zombie)
+        return Errno(ESRCH);
+    bool is_self = target.get() == &self;
+    bool is_child = target->parent_ref().get() == &self;
+    if (!is_self && !is_child)
+        return Errno(ESRCH);
+    if (is_child && target->sid != self.sid)
+        return Errno(EPERM);
+    if (target->sid == target->vpid)
+        return Errno(EPERM); // a session leader cannot move
+    if (pgid != target->vpid) {
+        auto member = t.kernel().group_of_pgid_member(pgid);
+        if (!member || member->sid != self.sid)
+            return Errno(EPERM);
+    }
+    target->pgid = pgid;
+    return 0;
+}
+
+SENTRY_SYSCALL(setsid)
+{
+    (void)args;
+    auto& g = t.group();
+    if (t.kernel().group_of_pgid_member(g.vpid))
+        return Errno(EPERM); // already a process group leader (or its id is in use)
+    g.sid = g.vpid;
+    g.pgid = g.vpid;
+    return g.vpid;
+}
+
+SENTRY_SYSCALL(uname)
+{
+    struct utsname u {};
+    ::uname(&u);
+    TRY(t.copy_out(args.arg(0), u));
+    return 0;
+}
+
+SENTRY_SYSCALL(prctl)
+{
+    int option = args.as_int(0);
+    switch (option) {
+    case PR_SET_NAME:
+    case PR_GET_NAME:
+        // Only touches the calling thread's own name: run natively.
+        return SyscallOutcome::inject(SYS_prctl, {args.arg(0), args.arg(1), 0, 0, 0, 0},
+            [](Task&, long r) -> SyscallOutcome { return r; });
+    case PR_SET_PDEATHSIG: {
+        if (args.arg(1) > 64)
+            return Errno(EINVAL);
+        t.m_pdeathsig = args.as_int(1);
+        return 0;
+    }
+    case PR_GET_PDEATHSIG:
+        TRY(t.copy_out(args.arg(1), t.m_pdeathsig));
+        return 0;
+    case PR_GET_DUMPABLE:
+        return 1;
+    case PR_SET_DUMPABLE:
+        if (args.arg(1) > 1)
+            return Errno(EINVAL);
+        return 0;
+    case PR_SET_NO_NEW_PRIVS:
+        if (args.arg(1) != 1 || args.arg(2) || args.arg(3) || args.arg(4))
+            return Errno(EINVAL);
+        t.group().no_new_privs = true;
+        return 0;
+    case PR_GET_NO_NEW_PRIVS:
+        return t.group().no_new_privs ? 1 : 0;
+    case PR_SET_CHILD_SUBREAPER:
+        t.group().child_subreaper = args.arg(1) != 0;
+        return 0;
+    case PR_GET_CHILD_SUBREAPER:
+        TRY(t.copy_out(args.arg(1), static_cast<int>(t.group().child_subreaper)));
+        return 0;
+    case PR_CAPBSET_READ:
+        if (args.arg(1) > 63)
+            return Errno(EINVAL);
+        return 1;
+    default:
+        return Errno(EINVAL);
+    }
+}
+
+SENTRY_SYSCALL(arch_prctl)
+{
+    // FS/GS bases are plain registers to ptrace: set them without running anything.
+    auto& r = t.regs();
+    switch (args.as_int(0)) {
+    case ARCH_SET_FS:
+        if (args.arg(1) >= 0x800000000000ULL)
+            return Errno(EPERM);
+        r.fs_base = args.arg(1);
+        return 0;
+    case ARCH_SET_GS:
+        if (args.arg(1) >= 0x800000000000ULL)
+            return Errno(EPERM);
+        r.gs_base = args.arg(1);
+        return 0;
+    case ARCH_GET_FS:
+        TRY(t.copy_out(args.arg(1), static_cast<uint64_t>(r.fs_base)));
+        return 0;
+    case ARCH_GET_GS:
+        TRY(t.copy_out(args.arg(1), static_cast<uint64_t>(r.gs_base)));
+        return 0;
+    default:
+        return Errno(EINVAL);
+    }
+}
+
+} // namespace sentry::kernel

@@ -1,0 +1,290 @@
+// read/write and their vectored and positioned forms. Blocking is data: a call that
+// cannot make progress parks on the file's wait queue and is run again, keeping what
+// it already transferred in the task's progress. One function (finish_write) decides
+// partial results, EPIPE and SIGPIPE for every write path (Linux fs/pipe.c:pipe_write
+// sends SIGPIPE even when part of the data went through).
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <climits>
+
+#include "sentry/kernel/syscalls/syscalls.h"
+
+namespace sentry::kernel {
+
+namespace {
+
+// Linux caps one transfer at MAX_RW_COUNT (INT_MAX rounded down to a page).
+constexpr size_t k_max_rw = INT_MAX & ~4095UL;
+// The sentry moves data through its own buffer in chunks of this size.
+constexpr size_t k_chunk = 1 << 20;
+
+std::vector<char>& io_buffer(size_t n)
+{
+    static std::vector<char> buf;
+    if (buf.size() < n)
+        buf.resize(n);
+    return buf;
+}
+
+Result<vfs::FileRef> file_for(Task& t, int fd)
+{
+    if (!t.group().fds)
+        return Errno(EBADF);
+    return t.group().fds->get(fd);
+}
+
+struct Segment {
+    uint64_t addr;
+    size_t len;
+};
+
+Result<std::vector<Segment>> copy_iovec(Task& t, uint64_t addr, int count)
+{
+    if (count < 0 || count > IOV_MAX)
+        return Errno(EINVAL);
+    std::vector<iovec> iov(static_cast<size_t>(count));
+    if (count)
+        TRY(t.copy_in(addr, iov.data(), iov.size() * sizeof(iovec)));
+    std::vector<Segment> segs;
+    size_t total = 0;
+    for (auto& v : iov) {
+        if (static_cast<ssize_t>(v.iov_len) < 0)
+            return Errno(EINVAL);
+        size_t len = std::min(v.iov_len, k_max_rw - total);
+        total += len;
+        segs.push_back({reinterpret_cast<uint64_t>(v.iov_base), len});
+    }
+    return segs;
+}
+
+size_t total_len(const std::vector<Segment>& segs)
+{
+    size_t n = 0;
+    for (auto& s : segs)
+        n += s.len;
+    return n;
+}
+
+// Copy `n` bytes of guest data at logical offset `from` of the segments.
+Result<void> gather(Task& t, const std::vector<Segment>& segs, size_t from, char* out, size_t n)
+{
+    for (auto& s : segs) {
+        if (n == 0)
+            break;
+        if (from >= s.len) {
+            from -= s.len;
+            continue;
+        }
+        size_t take = std::min(s.len - from, n);
+        TRY(t.copy_in(s.addr + from, out, take));
+        out += take;
+        n -= take;
+        from = 0;
+    }
+    return {};
+}
+
+Result<void> scatter(Task& t, const std::vector<Segment>& segs, size_t from, const char* in, size_t n)
+{
+    for (auto& s : segs) {
+        if (n == 0)
+            break;
+        if (from >= s.len) {
+            from -= s.len;
+            continue;
+        }
+        size_t take = std::min(s.len - from, n);
+        TRY(t.copy_out(s.addr + from, in, take));
+        in += take;
+        n -= take;
+        from = 0;
+    }
+    return {};
+}
+
+// The result of a write that moved `done` bytes and then met `err` (if any).
+SyscallOutcome finish_write(Task& t, size_t done, std::optional<Errno> err)
+{
+    if (err && *err == Errno(EPIPE)) {
+        t.kernel().send_signal(t, SIGPIPE);
+        if (done == 0)
+            return Errno(EPIPE);
+    }
+    if (done > 0)
+        return done;
+    if (err)
+        return *err;
+    return 0;
+}
+
+// Read into guest segments. `pos` < 0: the file's own position.
+SyscallOutcome do_read(Task& t, int fd, const std::vector<Segment>& segs, off_t pos)
+{
+    auto f = TRY(file_for(t, fd));
+    if (!f->readable())
+        return Errno(EBADF);
+    size_t want = total_len(segs);
+    if (want == 0)
+        return 0;
+    size_t n = std::min(want, k_chunk);
+    auto& buf = io_buffer(n);
+    for (;;) {
+        auto r = pos >= 0 ? f->pread({buf.data(), n}, pos) : f->read({buf.data(), n});
+        if (r.is_error()) {
+            if (r.error() == Errno(EAGAIN) && !f->nonblocking() && f->wait_queue())
+                return SyscallOutcome::block({{f->wait_queue(), POLLIN | POLLHUP | POLLERR}});
+            return r.error();
+        }
+        size_t got = r.value();
+        TRY(scatter(t, segs, 0, buf.data(), got));
+        return got;
+    }
+}
+
+SyscallOutcome do_write(Task& t, int fd, const std::vector<Segment>& segs, off_t pos)
+{
+    auto f = TRY(file_for(t, fd));
+    if (!f->writable())
+        return Errno(EBADF);
+    size_t want = total_len(segs);
+    auto& progress = t.progress();
+    size_t done = progress.done;
+    if (want == 0) {
+        // A zero-length write still reports a pipe without readers.
+        auto r = f->write({});
+        return finish_write(t, 0, r.is_error() ? std::optional(r.error()) : std::nullopt);
+    }
+    while (done < want) {
+        size_t n = std::min(want - done, k_chunk);
+        auto& buf = io_buffer(n);
+        if (auto g = gather(t, segs, done, buf.data(), n); g.is_error())
+            return finish_write(t, done, g.error());
+        auto r = pos >= 0 ? f->pwrite({buf.data(), n}, pos + static_cast<off_t>(done)) : f->write({buf.data(), n});
+        if (r.is_error()) {
+            if (r.error() == Errno(EAGAIN) && !f->nonblocking() && f->wait_queue()) {
+                progress.done = done;
+                return SyscallOutcome::block({{f->wait_queue(), POLLOUT | POLLERR}});
+            }
+            return finish_write(t, done, r.error());
+        }
+        done += r.value();
+        if (r.value() == 0)
+            break;
+        if (pos >= 0 || !f->wait_queue())
+            if (r.value() < n)
+                break; // a regular file wrote short (disk full, RLIMIT_FSIZE): report it
+    }
+    return finish_write(t, done, std::nullopt);
+}
+
+off_t pos_from(uint64_t lo, uint64_t hi)
+{
+    (void)hi; // x86-64 passes the whole offset in the low word
+    return static_cast<off_t>(lo);
+}
+
+} // namespace
+
+SENTRY_SYSCALL(read)
+{
+    size_t len = std::min<size_t>(args.arg(2), k_max_rw);
+    return do_read(t, args.as_int(0), {{args.arg(1), len}}, -1);
+}
+
+SENTRY_SYSCALL(write)
+{
+    size_t len = std::min<size_t>(args.arg(2), k_max_rw);
+    return do_write(t, args.as_int(0), {{args.arg(1), len}}, -1);
+}
+
+SENTRY_SYSCALL(pread64)
+{
+    if (args.as_long(3) < 0)
+        return Errno(EINVAL);
+    size_t len = std::min<size_t>(args.arg(2), k_max_rw);
+    return do_read(t, args.as_int(0), {{args.arg(1), len}}, static_cast<off_t>(args.as_long(3)));
+}
+
+SENTRY_SYSCALL(pwrite64)
+{
+    if (args.as_long(3) < 0)
+        return Errno(EINVAL);
+    size_t len = std::min<size_t>(args.arg(2), k_max_rw);
+    return do_write(t, args.as_int(0), {{args.arg(1), len}}, static_cast<off_t>(args.as_long(3)));
+}
+
+SENTRY_SYSCALL(readv)
+{
+    TRY(file_for(t, args.as_int(0)));
+    auto segs = TRY(copy_iovec(t, args.arg(1), args.as_int(2)));
+    return do_read(t, args.as_int(0), segs, -1);
+}
+
+SENTRY_SYSCALL(writev)
+{
+    TRY(file_for(t, args.as_int(0)));
+    auto segs = TRY(copy_iovec(t, args.arg(1), args.as_int(2)));
+    return do_write(t, args.as_int(0), segs, -1);
+}
+
+SENTRY_SYSCALL(preadv)
+{
+    TRY(file_for(t, args.as_int(0)));
+    off_t pos = pos_from(args.arg(3), args.arg(4));
+    if (pos < 0)
+        return Errno(EINVAL);
+    auto segs = TRY(copy_iovec(t, args.arg(1), args.as_int(2)));
+    return do_read(t, args.as_int(0), segs, pos);
+}
+
+SENTRY_SYSCALL(pwritev)
+{
+    TRY(file_for(t, args.as_int(0)));
+    off_t pos = pos_from(args.arg(3), args.arg(4));
+    if (pos < 0)
+        return Errno(EINVAL);
+    auto segs = TRY(copy_iovec(t, args.arg(1), args.as_int(2)));
+    return do_write(t, args.as_int(0), segs, pos);
+}
+
+SENTRY_SYSCALL(preadv2)
+{
+    // Flags (RWF_HIPRI, RWF_NOWAIT, ...) are hints the sentry's own I/O ignores;
+    // offset -1 means the file position, as in Linux.
+    if (args.as_int(5) & ~0x1f)
+        return Errno(EOPNOTSUPP);
+    TRY(file_for(t, args.as_int(0)));
+    off_t pos = pos_from(args.arg(3), args.arg(4));
+    if (pos < -1)
+        return Errno(EINVAL);
+    auto segs = TRY(copy_iovec(t, args.arg(1), args.as_int(2)));
+    return do_read(t, args.as_int(0), segs, pos);
+}
+
+SENTRY_SYSCALL(pwritev2)
+{
+    if (args.as_int(5) & ~0x1f)
+        return Errno(EOPNOTSUPP);
+    TRY(file_for(t, args.as_int(0)));
+    off_t pos = pos_from(args.arg(3), args.arg(4));
+    if (pos < -1)
+        return Errno(EINVAL);
+    auto segs = TRY(copy_iovec(t, args.arg(1), args.as_int(2)));
+    return do_write(t, args.as_int(0), segs, pos);
+}
+
+SENTRY_SYSCALL(lseek)
+{
+    auto f = TRY(file_for(t, args.as_int(0)));
+    int whence = args.as_int(2);
+    if (whence < SEEK_SET || whence > SEEK_HOLE)
+        return Errno(EINVAL);
+    return f->lseek(static_cast<off_t>(args.as_long(1)), whence);
+}
+
+} // namespace sentry::kernel

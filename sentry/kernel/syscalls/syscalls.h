@@ -1,0 +1,94 @@
+#pragma once
+// Declarations of every syscall handler. Handlers live in one file per family
+// (process.cpp, mm.cpp, fd.cpp, file.cpp, read_write.cpp, ...); their names are
+// sys_<linux name>. A handler decodes and validates, then calls into the layer that
+// owns the mechanism (vfs/, signals/, netstack/).
+
+#include "sentry/kernel/kernel.h"
+#include "sentry/kernel/syscall_args.h"
+#include "sentry/kernel/task.h"
+
+namespace sentry::kernel {
+
+#define SENTRY_SYSCALL(name) SyscallOutcome sys_##name(Task& t, const SyscallArgs& args)
+
+// process.cpp
+SENTRY_SYSCALL(getpid);
+SENTRY_SYSCALL(getppid);
+SENTRY_SYSCALL(gettid);
+SENTRY_SYSCALL(set_tid_address);
+SENTRY_SYSCALL(clone);
+SENTRY_SYSCALL(fork);
+SENTRY_SYSCALL(vfork);
+SENTRY_SYSCALL(execve);
+SENTRY_SYSCALL(exit);
+SENTRY_SYSCALL(exit_group);
+SENTRY_SYSCALL(wait4);
+SENTRY_SYSCALL(waitid);
+SENTRY_SYSCALL(getpgrp);
+SENTRY_SYSCALL(getpgid);
+SENTRY_SYSCALL(setpgid);
+SENTRY_SYSCALL(getsid);
+SENTRY_SYSCALL(setsid);
+SENTRY_SYSCALL(uname);
+SENTRY_SYSCALL(prctl);
+SENTRY_SYSCALL(arch_prctl);
+
+// mm.cpp
+SENTRY_SYSCALL(brk);
+SENTRY_SYSCALL(mmap);
+SENTRY_SYSCALL(munmap);
+SENTRY_SYSCALL(mprotect);
+SENTRY_SYSCALL(mremap);
+SENTRY_SYSCALL(madvise);
+SENTRY_SYSCALL(mm_passthrough); // msync, mincore, mlock family: validated, injected
+SENTRY_SYSCALL(futex);
+SENTRY_SYSCALL(set_robust_list);
+SENTRY_SYSCALL(get_robust_list);
+SENTRY_SYSCALL(rseq);
+
+// fd.cpp
+SENTRY_SYSCALL(close);
+SENTRY_SYSCALL(close_range);
+SENTRY_SYSCALL(dup);
+SENTRY_SYSCALL(dup2);
+SENTRY_SYSCALL(dup3);
+SENTRY_SYSCALL(fcntl);
+SENTRY_SYSCALL(pipe);
+SENTRY_SYSCALL(pipe2);
+SENTRY_SYSCALL(ioctl);
+
+// read_write.cpp
+SENTRY_SYSCALL(read);
+SENTRY_SYSCALL(write);
+SENTRY_SYSCALL(pread64);
+SENTRY_SYSCALL(pwrite64);
+SENTRY_SYSCALL(readv);
+SENTRY_SYSCALL(writev);
+SENTRY_SYSCALL(preadv);
+SENTRY_SYSCALL(pwritev);
+SENTRY_SYSCALL(preadv2);
+SENTRY_SYSCALL(pwritev2);
+SENTRY_SYSCALL(lseek);
+
+// file.cpp
+SENTRY_SYSCALL(open);
+SENTRY_SYSCALL(openat);
+SENTRY_SYSCALL(creat);
+SENTRY_SYSCALL(stat);
+SENTRY_SYSCALL(lstat);
+SENTRY_SYSCALL(fstat);
+SENTRY_SYSCALL(newfstatat);
+SENTRY_SYSCALL(statx);
+SENTRY_SYSCALL(access);
+SENTRY_SYSCALL(faccessat);
+SENTRY_SYSCALL(faccessat2);
+SENTRY_SYSCALL(readlink);
+SENTRY_SYSCALL(readlinkat);
+SENTRY_SYSCALL(getdents64);
+SENTRY_SYSCALL(getcwd);
+SENTRY_SYSCALL(chdir);
+SENTRY_SYSCALL(fchdir);
+SENTRY_SYSCALL(umask);
+
+} // namespace sentry::kernel

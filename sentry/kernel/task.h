@@ -1,0 +1,159 @@
+#pragma once
+// Tasks (guest threads) and thread groups (guest processes) of the emulated kernel.
+// A Task is one traced host thread; its pids as the guest sees them are virtual and
+// come from the Kernel's pid namespace. A ThreadGroup holds what threads share:
+// fd table, filesystem context, signal actions, limits, and the process tree links.
+
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <array>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sentry/kernel/fd_table.h"
+#include "sentry/kernel/syscall_args.h"
+#include "sentry/ptrace/platform.h"
+#include "sentry/signals/signal.h"
+#include "sentry/vfs/wait_queue.h"
+
+namespace sentry::kernel {
+
+class Kernel;
+class ThreadGroup;
+
+// cwd and umask (shared with CLONE_FS). The cwd is a host O_PATH directory fd.
+struct FsContext {
+    int cwd_fd = -1;
+    mode_t umask = 022;
+    FsContext() = default;
+    FsContext(const FsContext&);
+    FsContext& operator=(const FsContext&) = delete;
+    ~FsContext();
+};
+
+class Task final : public vfs::Waiter {
+public:
+    enum class State {
+        New,       // created by clone; its first host stop has not been seen
+        Running,   // resumed with PTRACE_SYSEMU
+        Handling,  // stopped at a syscall, handler running
+        Parked,    // stopped at a syscall, waiting on queues or a deadline
+        Injecting, // single-stepping through an injected native syscall
+        Exiting,   // killed or exiting; waiting for the host to report it gone
+    };
+
+    Task(Kernel& k, pid_t host_tid, pid_t vtid, std::shared_ptr<ThreadGroup> tg);
+    ~Task() override;
+
+    Kernel& kernel() { return m_kernel; }
+    ThreadGroup& group() { return *m_group; }
+    std::shared_ptr<ThreadGroup> group_ref() { return m_group; }
+    void set_group(std::shared_ptr<ThreadGroup> g) { m_group = std::move(g); }
+    pid_t host_tid() const { return m_host_tid; }
+    void set_host_tid(pid_t t) { m_host_tid = t; }
+    pid_t vtid() const { return m_vtid; }
+    State state() const { return m_state; }
+    void set_state(State s) { m_state = s; }
+
+    // Registers as of the current stop.
+    ptrace::Registers& regs() { return m_regs; }
+    const SyscallArgs& syscall_args() const { return m_args; }
+    void set_syscall_args(const SyscallArgs& a) { m_args = a; }
+
+    // Guest memory. Bad pointers give EFAULT.
+    Result<void> copy_in(uint64_t addr, void* buf, size_t len);
+    Result<void> copy_out(uint64_t addr, const void* buf, size_t len);
+    template<typename T>
+    Result<T> copy_in(uint64_t addr)
+    {
+        T v{};
+        TRY(copy_in(addr, &v, sizeof v));
+        return v;
+    }
+    template<typename T>
+    Result<void> copy_out(uint64_t addr, const T& v) { return copy_out(addr, &v, sizeof v); }
+    // A NUL-terminated string of at most `max` bytes (ENAMETOOLONG beyond).
+    Result<std::string> copy_string(uint64_t addr, size_t max = 4096);
+
+    // Blocking: progress a re-run handler keeps between runs of one syscall.
+    struct SyscallProgress {
+        size_t done = 0;
+        std::optional<Deadline> deadline;
+        bool started = false;
+    };
+    SyscallProgress& progress() { return m_progress; }
+    void reset_progress() { m_progress = {}; }
+
+    void wake(uint32_t events) override;
+    // Parking state owned by the kernel.
+    std::vector<vfs::WaitQueue*> m_waiting_on;
+    std::unique_ptr<boost::asio::steady_timer> m_timer;
+    bool m_wake_posted = false;
+    bool m_timed_out = false;
+
+    // Injection state.
+    int m_inject_step = 0;
+    ptrace::Registers m_saved_regs{};
+    InjectContinuation m_inject_then;
+    long m_inject_nr = -1;
+    std::array<uint64_t, 6> m_inject_args{};
+    std::vector<pid_t> m_new_children; // host tids created by an injected clone
+
+    // clone fix-ups for the child's first stop.
+    uint64_t m_child_settid_addr = 0;
+
+    signals::SigSet m_blocked;
+    bool m_thread_exited = false; // called exit(2) while other threads go on
+    int m_pdeathsig = 0;
+    uint64_t m_clear_child_tid = 0;
+    bool m_strace_pending = false;
+    std::string m_strace_line;
+
+private:
+    Kernel& m_kernel;
+    pid_t m_host_tid;
+    pid_t m_vtid;
+    std::shared_ptr<ThreadGroup> m_group;
+    State m_state = State::New;
+    ptrace::Registers m_regs{};
+    SyscallArgs m_args;
+    SyscallProgress m_progress;
+};
+
+class ThreadGroup : public std::enable_shared_from_this<ThreadGroup> {
+public:
+    pid_t vpid = 0;
+    pid_t host_pid = 0;
+    pid_t pgid = 0;
+    pid_t sid = 0;
+    std::weak_ptr<ThreadGroup> parent;
+    std::vector<std::shared_ptr<ThreadGroup>> children;
+    std::list<Task*> tasks; // live tasks
+
+    std::shared_ptr<FdTable> fds;
+    std::shared_ptr<FsContext> fs;
+    std::shared_ptr<signals::SignalHandlers> sighand;
+    std::array<struct rlimit, RLIM_NLIMITS> rlimits{};
+    std::string exe;         // host path of the running program
+    uint64_t scratch = 0;    // sentry-owned read-only page in the guest (0 = none yet)
+    int exit_signal = 17;    // signal sent to the parent on exit (SIGCHLD)
+    bool no_new_privs = false;
+    bool child_subreaper = false;
+
+    // Exit state: once `exiting`, `wait_status` is what wait4 reports.
+    bool exiting = false;
+    bool zombie = false;
+    int wait_status = 0;
+    vfs::WaitQueue child_exit_wq; // the parent's waiters for its children
+
+    std::shared_ptr<ThreadGroup> parent_ref() const { return parent.lock(); }
+    Task* leader() const { return tasks.empty() ? nullptr : tasks.front(); }
+};
+
+} // namespace sentry::kernel

@@ -1,0 +1,22 @@
+#include "sentry/vfs/file.h"
+
+#include <fcntl.h>
+#include <poll.h>
+
+namespace sentry::vfs {
+
+bool File::nonblocking() const { return m_flags & O_NONBLOCK; }
+bool File::readable() const { return (m_flags & O_ACCMODE) != O_WRONLY && !(m_flags & O_PATH); }
+bool File::writable() const { return (m_flags & O_ACCMODE) != O_RDONLY && !(m_flags & O_PATH); }
+
+Result<size_t> File::read(std::span<char>) { return Errno(EINVAL); }
+Result<size_t> File::write(std::span<const char>) { return Errno(EINVAL); }
+Result<size_t> File::pread(std::span<char>, off_t) { return Errno(ESPIPE); }
+Result<size_t> File::pwrite(std::span<const char>, off_t) { return Errno(ESPIPE); }
+Result<off_t> File::lseek(off_t, int) { return Errno(ESPIPE); }
+Result<struct stat> File::stat() { return Errno(EBADF); }
+Result<size_t> File::getdents64(std::span<char>) { return Errno(ENOTDIR); }
+uint32_t File::poll_events() { return POLLIN | POLLOUT; }
+Result<int> File::bytes_readable() { return Errno(ENOTTY); }
+
+} // namespace sentry::vfs

@@ -1,0 +1,60 @@
+#pragma once
+// File objects: the sentry's open file descriptions (Linux `struct file`). A guest fd
+// names one through its FdTable; dup and fork share the same File. Each kind of file
+// (host file or directory opened by the sentry, host stream such as the sentry's own
+// stdio, pipe end, ...) answers read/write/poll itself; a call that would block
+// returns EAGAIN and the caller parks on wait_queue() unless the file is O_NONBLOCK.
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "sentry/common/errno.h"
+#include "sentry/vfs/wait_queue.h"
+
+namespace sentry::vfs {
+
+class File : public std::enable_shared_from_this<File> {
+public:
+    explicit File(int flags) : m_flags(flags) {}
+    virtual ~File() = default;
+    File(const File&) = delete;
+    File& operator=(const File&) = delete;
+
+    // Status flags as the guest sees them (O_ACCMODE, O_APPEND, O_NONBLOCK, ...).
+    int flags() const { return m_flags; }
+    void set_flags(int f) { m_flags = f; }
+    bool nonblocking() const;
+    bool readable() const;
+    bool writable() const;
+
+    virtual Result<size_t> read(std::span<char> buf);
+    virtual Result<size_t> write(std::span<const char> buf);
+    virtual Result<size_t> pread(std::span<char> buf, off_t off);
+    virtual Result<size_t> pwrite(std::span<const char> buf, off_t off);
+    virtual Result<off_t> lseek(off_t off, int whence);
+    virtual Result<struct stat> stat();
+    virtual Result<size_t> getdents64(std::span<char> buf);
+    // Readiness now (POLLIN/POLLOUT/POLLHUP/POLLERR bits).
+    virtual uint32_t poll_events();
+    virtual WaitQueue* wait_queue() { return nullptr; }
+    // A host fd that backs this file (for *at path walks, fstat, mmap), or -1.
+    virtual int host_fd() const { return -1; }
+    // Bytes ready to read (FIONREAD), or ENOTTY.
+    virtual Result<int> bytes_readable();
+    // What readlink(/proc/self/fd/N) shows.
+    virtual std::string description() const = 0;
+    // Called when the guest changes O_NONBLOCK etc. with F_SETFL.
+    virtual void flags_changed() {}
+
+protected:
+    int m_flags;
+};
+
+using FileRef = std::shared_ptr<File>;
+
+} // namespace sentry::vfs
