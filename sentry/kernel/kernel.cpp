@@ -578,10 +578,43 @@ void Kernel::send_signal(ThreadGroup& g, int sig)
     }
     if (g.sighand->ignores(sig))
         return;
+    // Compare Linux kernel/signal.c:complete_signal(): any thread that does not
+    // block the signal may take it.
+    for (Task* t : g.tasks) {
+        if (!t->m_thread_exited && !t->m_blocked.has(sig)) {
+            act_on_signal(*t, sig);
+            return;
+        }
+    }
+    g.pending.add(sig);
+}
+
+void Kernel::send_signal(Task& t, int sig)
+{
+    auto& g = t.group();
+    if (g.exiting || g.zombie)
+        return;
+    if (sig == SIGKILL) {
+        exit_group(g, SIGKILL);
+        return;
+    }
+    if (g.sighand->ignores(sig))
+        return;
+    if (t.m_blocked.has(sig)) {
+        t.m_pending.add(sig);
+        return;
+    }
+    act_on_signal(t, sig);
+}
+
+void Kernel::act_on_signal(Task& t, int sig)
+{
+    auto& g = t.group();
     const auto& act = g.sighand->get(sig);
     if (act.handler != signals::k_sig_dfl) {
-        // Handlers run once the signal model lands (frames, rt_sigreturn).
-        debug(fmt::format("signal {} to pid {} has a handler: not delivered yet", sig, g.vpid));
+        // Handlers run once signal frames land; until then the signal stays pending.
+        debug(fmt::format("signal {} to pid {} has a handler: left pending", sig, g.vpid));
+        t.m_pending.add(sig);
         return;
     }
     switch (signals::default_action(sig)) {
@@ -596,7 +629,21 @@ void Kernel::send_signal(ThreadGroup& g, int sig)
     }
 }
 
-void Kernel::send_signal(Task& t, int sig) { send_signal(t.group(), sig); }
+void Kernel::recheck_pending(Task& t)
+{
+    auto& g = t.group();
+    for (int sig = 1; sig <= signals::k_nsig && !g.exiting; ++sig) {
+        bool mine = t.m_pending.has(sig), shared = g.pending.has(sig);
+        if ((!mine && !shared) || t.m_blocked.has(sig))
+            continue;
+        if (g.sighand->get(sig).handler != signals::k_sig_dfl && !g.sighand->ignores(sig))
+            continue; // waits for the handler model
+        t.m_pending.remove(sig);
+        g.pending.remove(sig);
+        if (!g.sighand->ignores(sig))
+            act_on_signal(t, sig);
+    }
+}
 
 void Kernel::on_task_gone(pid_t tid, const ptrace::Stop& stop)
 {

@@ -53,10 +53,14 @@ public:
 
     // End a whole thread group with a wait(2) status (exit code << 8, or a signal).
     void exit_group(ThreadGroup& g, int wait_status);
-    // Send a signal to a process / one thread from the emulated kernel. Issue-2 scope:
-    // default actions (terminate/core kill the group; ignore drops it).
+    // Send a signal to a process (to a thread that does not block it) or to one
+    // thread. Ignored signals are discarded, blocked ones stay pending; default
+    // actions terminate (or dump core) the whole group. Handlers are recorded as
+    // pending until signal frames exist.
     void send_signal(ThreadGroup& g, int sig);
     void send_signal(Task& t, int sig);
+    // After a mask change: act on pending signals that are no longer blocked.
+    void recheck_pending(Task& t);
     // Remove a zombie child that its parent reaped; frees its pid.
     void release_zombie(ThreadGroup& parent, const std::shared_ptr<ThreadGroup>& child);
 
@@ -104,6 +108,7 @@ private:
     void on_task_gone(pid_t tid, const ptrace::Stop& stop);
     void become_zombie(std::shared_ptr<ThreadGroup> g);
     void on_fault_signal(Task& t, int sig);
+    void act_on_signal(Task& t, int sig);
     void resume(Task& t, int sig = 0);
     void drain_waits();
     void shutdown_all();

@@ -56,6 +56,14 @@ const Row k_rows[] = {
     {SYS_uname, sys_uname, S::Emulated, "host's utsname"},
     {SYS_prctl, sys_prctl, S::Partial, "NAME, PDEATHSIG (stored), DUMPABLE, NO_NEW_PRIVS, CHILD_SUBREAPER, CAPBSET_READ"},
     {SYS_arch_prctl, sys_arch_prctl, S::Emulated, "FS/GS base through registers"},
+    // signal.cpp
+    {SYS_rt_sigaction, sys_rt_sigaction, S::Partial, "actions stored; handlers are not run yet (no signal frames)"},
+    {SYS_rt_sigprocmask, sys_rt_sigprocmask, S::Emulated, ""},
+    {SYS_rt_sigpending, sys_rt_sigpending, S::Emulated, ""},
+    {SYS_kill, sys_kill, S::Partial, "default actions only; stop/continue not yet"},
+    {SYS_tgkill, sys_tgkill, S::Partial, "default actions only"},
+    {SYS_tkill, sys_tkill, S::Partial, "default actions only"},
+    {SYS_sigaltstack, sys_sigaltstack, S::Emulated, "stored; used once frames land"},
     // mm.cpp
     {SYS_brk, sys_brk, S::Injected, ""},
     {SYS_mmap, sys_mmap, S::Injected, "file mappings reopen the sentry's fd inside the guest"},

@@ -4,6 +4,7 @@
 // come from the Kernel's pid namespace. A ThreadGroup holds what threads share:
 // fd table, filesystem context, signal actions, limits, and the process tree links.
 
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -109,6 +110,8 @@ public:
     uint64_t m_child_settid_addr = 0;
 
     signals::SigSet m_blocked;
+    signals::SigSet m_pending; // thread-directed signals not yet acted on
+    stack_t m_altstack{nullptr, SS_DISABLE, 0};
     bool m_thread_exited = false; // called exit(2) while other threads go on
     int m_pdeathsig = 0;
     uint64_t m_clear_child_tid = 0;
@@ -143,6 +146,7 @@ public:
     std::string exe;         // host path of the running program
     uint64_t scratch = 0;    // sentry-owned read-only page in the guest (0 = none yet)
     int exit_signal = 17;    // signal sent to the parent on exit (SIGCHLD)
+    signals::SigSet pending; // process-directed signals not yet acted on
     bool no_new_privs = false;
     bool child_subreaper = false;
 

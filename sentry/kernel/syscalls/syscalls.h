@@ -34,6 +34,15 @@ SENTRY_SYSCALL(uname);
 SENTRY_SYSCALL(prctl);
 SENTRY_SYSCALL(arch_prctl);
 
+// signal.cpp
+SENTRY_SYSCALL(rt_sigaction);
+SENTRY_SYSCALL(rt_sigprocmask);
+SENTRY_SYSCALL(rt_sigpending);
+SENTRY_SYSCALL(kill);
+SENTRY_SYSCALL(tgkill);
+SENTRY_SYSCALL(tkill);
+SENTRY_SYSCALL(sigaltstack);
+
 // mm.cpp
 SENTRY_SYSCALL(brk);
 SENTRY_SYSCALL(mmap);
