@@ -264,6 +264,15 @@ void Kernel::on_host_stop(const ptrace::Stop& stop)
         resume(*t, 0);
         return;
     case ptrace::StopKind::GroupStop:
+        // Our own PTRACE_INTERRUPT (or a host group-stop): a chance to deliver.
+        t->m_interrupt_sent = false;
+        if (has_deliverable(*t) && !ptrace::get_regs(t->host_tid(), t->regs()).is_error()) {
+            t->set_state(Task::State::Handling);
+            deliver_signals(*t, std::nullopt);
+            if (t->state() == Task::State::Exiting)
+                return;
+            (void)ptrace::set_regs(t->host_tid(), t->regs());
+        }
         resume(*t, 0);
         return;
     case ptrace::StopKind::Event:
@@ -280,18 +289,14 @@ void Kernel::start_child(Task& t)
         pid_t v = t.vtid();
         (void)t.copy_out(t.m_child_settid_addr, v);
     }
+    if (has_deliverable(t) && !ptrace::get_regs(t.host_tid(), t.regs()).is_error()) {
+        t.set_state(Task::State::Handling);
+        deliver_signals(t, std::nullopt);
+        if (t.state() == Task::State::Exiting)
+            return;
+        (void)ptrace::set_regs(t.host_tid(), t.regs());
+    }
     resume(t, 0);
-}
-
-void Kernel::on_fault_signal(Task& t, int sig)
-{
-    // A real fault in guest code (SIGSEGV, SIGBUS, ...). Without a handler model yet,
-    // the default action applies: the process dies of it, with a core flag where Linux
-    // would dump core.
-    siginfo_t si{};
-    (void)ptrace::get_siginfo(t.host_tid(), &si);
-    bool core = signals::default_action(sig) == signals::DefaultAction::CoreDump;
-    exit_group(t.group(), sig | (core ? 0x80 : 0));
 }
 
 void Kernel::handle_syscall(Task& t)
@@ -342,13 +347,12 @@ void Kernel::apply_outcome(Task& t, SyscallOutcome o)
 
 void Kernel::finish_syscall(Task& t, long value)
 {
-    // No signal can interrupt a syscall yet: an internal restart code would only
-    // come from a parked call being interrupted, which the signal model will add.
-    if (value <= -512 && value >= -516)
-        value = -EINTR;
     if (m_opts.strace)
         strace_exit(t, value);
     abi::set_syscall_return(t.regs(), value);
+    deliver_signals(t, value);
+    if (t.state() == Task::State::Exiting)
+        return;
     if (ptrace::set_regs(t.host_tid(), t.regs()).is_error())
         return;
     resume(t, 0);
@@ -499,6 +503,10 @@ void Kernel::on_clone_event(Task& parent, pid_t child_tid)
     }
     Task* child = create_task(child_tid, g, vtid);
     child->m_blocked = parent.m_blocked;
+    // fork keeps the alternate stack; a thread or vm-sharing child gets none
+    // (Linux copy_process()).
+    if (!(req.flags & CLONE_VM) || (req.flags & CLONE_VFORK))
+        child->m_altstack = parent.m_altstack;
     if (req.flags & CLONE_CHILD_SETTID)
         child->m_child_settid_addr = req.child_tid;
     if (req.flags & CLONE_CHILD_CLEARTID)
@@ -543,6 +551,7 @@ void Kernel::on_exec_event(Task& t, const ptrace::Stop& stop)
     g.sighand->reset_for_exec();
     g.exe = exe;
     g.scratch = 0;
+    t.m_altstack = signals::AltStack{};
     t.m_inject_then = nullptr;
     if (m_opts.strace)
         strace_exit(t, 0);
@@ -566,83 +575,6 @@ void Kernel::exit_group(ThreadGroup& g, int wait_status)
         kill(g.host_pid, SIGKILL);
     for (Task* t : g.tasks)
         kill(t->host_tid(), SIGKILL);
-}
-
-void Kernel::send_signal(ThreadGroup& g, int sig)
-{
-    if (g.exiting || g.zombie)
-        return;
-    if (sig == SIGKILL) {
-        exit_group(g, SIGKILL);
-        return;
-    }
-    if (g.sighand->ignores(sig))
-        return;
-    // Compare Linux kernel/signal.c:complete_signal(): any thread that does not
-    // block the signal may take it.
-    for (Task* t : g.tasks) {
-        if (!t->m_thread_exited && !t->m_blocked.has(sig)) {
-            act_on_signal(*t, sig);
-            return;
-        }
-    }
-    g.pending.add(sig);
-}
-
-void Kernel::send_signal(Task& t, int sig)
-{
-    auto& g = t.group();
-    if (g.exiting || g.zombie)
-        return;
-    if (sig == SIGKILL) {
-        exit_group(g, SIGKILL);
-        return;
-    }
-    if (g.sighand->ignores(sig))
-        return;
-    if (t.m_blocked.has(sig)) {
-        t.m_pending.add(sig);
-        return;
-    }
-    act_on_signal(t, sig);
-}
-
-void Kernel::act_on_signal(Task& t, int sig)
-{
-    auto& g = t.group();
-    const auto& act = g.sighand->get(sig);
-    if (act.handler != signals::k_sig_dfl) {
-        // Handlers run once signal frames land; until then the signal stays pending.
-        debug(fmt::format("signal {} to pid {} has a handler: left pending", sig, g.vpid));
-        t.m_pending.add(sig);
-        return;
-    }
-    switch (signals::default_action(sig)) {
-    case signals::DefaultAction::Terminate:
-        exit_group(g, sig);
-        return;
-    case signals::DefaultAction::CoreDump:
-        exit_group(g, sig | 0x80);
-        return;
-    default:
-        return; // stop/continue: job control comes later
-    }
-}
-
-void Kernel::recheck_pending(Task& t)
-{
-    auto& g = t.group();
-    for (int sig = 1; sig <= signals::k_nsig && !g.exiting; ++sig) {
-        bool mine = t.m_pending.has(sig), shared = g.pending.has(sig);
-        if ((!mine && !shared) || t.m_blocked.has(sig))
-            continue;
-        if (g.sighand->get(sig).handler != signals::k_sig_dfl && !g.sighand->ignores(sig))
-            continue; // waits for the handler model
-        t.m_pending.remove(sig);
-        g.pending.remove(sig);
-        if (!g.sighand->ignores(sig))
-            act_on_signal(t, sig);
-    }
 }
 
 void Kernel::on_task_gone(pid_t tid, const ptrace::Stop& stop)
@@ -709,8 +641,14 @@ void Kernel::become_zombie(std::shared_ptr<ThreadGroup> g)
         parent->child_exit_wq.notify(1);
         return;
     }
-    if (g->exit_signal > 0)
-        send_signal(*parent, g->exit_signal);
+    if (g->exit_signal > 0) {
+        // Compare Linux kernel/signal.c:do_notify_parent().
+        int st = g->wait_status;
+        auto info = signals::make_siginfo(g->exit_signal, WIFEXITED(st) ? CLD_EXITED : (WCOREDUMP(st) ? CLD_DUMPED : CLD_KILLED),
+            g->vpid, getuid());
+        info.u.chld.status = WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st);
+        send_signal(*parent, info);
+    }
     parent->child_exit_wq.notify(1);
 }
 

@@ -53,14 +53,20 @@ public:
 
     // End a whole thread group with a wait(2) status (exit code << 8, or a signal).
     void exit_group(ThreadGroup& g, int wait_status);
-    // Send a signal to a process (to a thread that does not block it) or to one
-    // thread. Ignored signals are discarded, blocked ones stay pending; default
-    // actions terminate (or dump core) the whole group. Handlers are recorded as
-    // pending until signal frames exist.
-    void send_signal(ThreadGroup& g, int sig);
+    // --- signals (signal_delivery.cpp) ---
+    // Send to a process (any thread that does not block it may take it) or to one
+    // thread. Ignored signals are discarded at once; the rest are queued and the
+    // chosen thread is brought to a delivery point (Linux kernel/signal.c:
+    // send_signal(), complete_signal()).
+    void send_signal(ThreadGroup& g, const abi::SigInfo& info);
+    void send_signal(Task& t, const abi::SigInfo& info);
+    // A signal the kernel raises for the task itself (SIGPIPE, ...): SI_USER from
+    // its own pid, as Linux send_sig() reports it.
     void send_signal(Task& t, int sig);
-    // After a mask change: act on pending signals that are no longer blocked.
-    void recheck_pending(Task& t);
+    // rt_sigreturn: restore the interrupted context from the frame on the stack.
+    SyscallOutcome sigreturn(Task& t);
+    // True if `t` has a pending signal it would act on now (not blocked, not ignored).
+    bool has_deliverable(Task& t);
     // Remove a zombie child that its parent reaped; frees its pid.
     void release_zombie(ThreadGroup& parent, const std::shared_ptr<ThreadGroup>& child);
 
@@ -108,7 +114,14 @@ private:
     void on_task_gone(pid_t tid, const ptrace::Stop& stop);
     void become_zombie(std::shared_ptr<ThreadGroup> g);
     void on_fault_signal(Task& t, int sig);
-    void act_on_signal(Task& t, int sig);
+    void signal_wake(Task& t);
+    std::optional<abi::SigInfo> dequeue_signal(Task& t);
+    // Linux arch_do_signal_or_restart(): run every deliverable signal at this
+    // point (handler frames, default actions) and apply the syscall restart rules
+    // to `syscall_result` if the task stopped in a syscall. Works on t.regs().
+    void deliver_signals(Task& t, std::optional<long> syscall_result);
+    bool setup_frame(Task& t, const abi::SigInfo& info, std::vector<uint8_t>& xstate);
+    void force_sigsegv(Task& t);
     void resume(Task& t, int sig = 0);
     void drain_waits();
     void shutdown_all();

@@ -20,6 +20,8 @@
 #include "sentry/kernel/fd_table.h"
 #include "sentry/kernel/syscall_args.h"
 #include "sentry/ptrace/platform.h"
+#include "sentry/signals/frame_x86_64.h"
+#include "sentry/signals/pending.h"
 #include "sentry/signals/signal.h"
 #include "sentry/vfs/wait_queue.h"
 
@@ -87,6 +89,11 @@ public:
         size_t done = 0;
         std::optional<Deadline> deadline;
         bool started = false;
+        // What an interrupted blocked call returns: by default `done` if it moved
+        // data, else -restart_code, which the signal delivery turns into EINTR or a
+        // restart (Linux ERESTARTSYS and friends).
+        int restart_code = 512; // ERESTARTSYS
+        std::function<long(Task&)> on_interrupt;
     };
     SyscallProgress& progress() { return m_progress; }
     void reset_progress() { m_progress = {}; }
@@ -110,8 +117,13 @@ public:
     uint64_t m_child_settid_addr = 0;
 
     signals::SigSet m_blocked;
-    signals::SigSet m_pending; // thread-directed signals not yet acted on
-    stack_t m_altstack{nullptr, SS_DISABLE, 0};
+    signals::PendingQueue m_sigpending; // thread-directed signals
+    signals::AltStack m_altstack;
+    // The mask to restore once a sigsuspend-like call returns (Linux saved_sigmask).
+    std::optional<signals::SigSet> m_saved_mask;
+    bool m_interrupt_sent = false; // PTRACE_INTERRUPT on its way
+    // Woken whenever a signal is queued for this task (sigtimedwait, signalfd).
+    vfs::WaitQueue m_signal_wq;
     bool m_thread_exited = false; // called exit(2) while other threads go on
     int m_pdeathsig = 0;
     uint64_t m_clear_child_tid = 0;
@@ -146,7 +158,7 @@ public:
     std::string exe;         // host path of the running program
     uint64_t scratch = 0;    // sentry-owned read-only page in the guest (0 = none yet)
     int exit_signal = 17;    // signal sent to the parent on exit (SIGCHLD)
-    signals::SigSet pending; // process-directed signals not yet acted on
+    signals::PendingQueue shared_pending; // process-directed signals
     bool no_new_privs = false;
     bool child_subreaper = false;
 

@@ -2,6 +2,10 @@
 
 #include <signal.h>
 #include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <chrono>
 
 #include "sentry/kernel/syscalls/syscalls.h"
 
@@ -13,14 +17,11 @@ constexpr size_t k_sigset_size = 8;
 constexpr size_t k_minsigstksz = 2048; // Linux MINSIGSTKSZ on x86-64
 constexpr int SS_AUTODISARM = 1 << 31; // Linux uapi/linux/signal.h
 
-bool on_altstack(Task& t)
+bool on_altstack(Task& t) { return t.m_altstack.on_stack(t.regs().rsp); }
+
+abi::SigInfo user_info(Task& t, int sig, int code)
 {
-    const stack_t& ss = t.m_altstack;
-    if (ss.ss_flags & SS_DISABLE)
-        return false;
-    uint64_t sp = t.regs().rsp;
-    uint64_t base = reinterpret_cast<uint64_t>(ss.ss_sp);
-    return sp > base && sp - base <= ss.ss_size;
+    return signals::make_siginfo(sig, code, t.group().vpid, getuid());
 }
 
 // Send to a process the way kill(2) addresses it; returns whether any was found.
@@ -33,7 +34,7 @@ SyscallOutcome kill_something(Task& t, pid_t pid, int sig)
         if (!g || g->zombie)
             return Errno(ESRCH);
         if (sig)
-            k.send_signal(*g, sig);
+            k.send_signal(*g, user_info(t, sig, SI_USER));
         return 0;
     }
     pid_t pgid = pid == 0 ? t.group().pgid : -pid;
@@ -54,7 +55,7 @@ SyscallOutcome kill_something(Task& t, pid_t pid, int sig)
         return Errno(ESRCH);
     if (sig)
         for (auto& g : targets)
-            k.send_signal(*g, sig);
+            k.send_signal(*g, user_info(t, sig, SI_USER));
     return 0;
 }
 
@@ -82,9 +83,9 @@ SENTRY_SYSCALL(rt_sigaction)
         // Setting an action that ignores the signal discards what is pending
         // (POSIX; Linux do_sigaction()).
         if (handlers.ignores(sig)) {
-            t.group().pending.remove(sig);
+            t.group().shared_pending.discard(sig);
             for (Task* o : t.group().tasks)
-                o->m_pending.remove(sig);
+                o->m_sigpending.discard(sig);
         }
     }
     return 0;
@@ -110,9 +111,8 @@ SENTRY_SYSCALL(rt_sigprocmask)
     }
     if (old_addr)
         TRY(t.copy_out(old_addr, old.bits()));
+    // Signals this unblocks are delivered as the call returns.
     t.m_blocked = next.without_unblockable();
-    if (set_addr)
-        t.kernel().recheck_pending(t);
     return 0;
 }
 
@@ -120,7 +120,7 @@ SENTRY_SYSCALL(rt_sigpending)
 {
     if (args.arg(1) > k_sigset_size)
         return Errno(EINVAL);
-    signals::SigSet pending = (t.m_pending | t.group().pending) & t.m_blocked;
+    signals::SigSet pending = (t.m_sigpending.set() | t.group().shared_pending.set()) & t.m_blocked;
     uint64_t bits = pending.bits();
     TRY(t.copy_out(args.arg(0), &bits, args.arg(1)));
     return 0;
@@ -144,7 +144,7 @@ static SyscallOutcome do_tkill(Task& t, pid_t tgid, pid_t tid, int sig)
     if (!target || target->m_thread_exited || (tgid > 0 && target->group().vpid != tgid))
         return Errno(ESRCH);
     if (sig)
-        t.kernel().send_signal(*target, sig);
+        t.kernel().send_signal(*target, user_info(t, sig, SI_TKILL));
     return 0;
 }
 
@@ -162,12 +162,12 @@ SENTRY_SYSCALL(sigaltstack)
 {
     uint64_t ss_addr = args.arg(0), old_addr = args.arg(1);
     bool onstack = on_altstack(t);
+    auto& cur = t.m_altstack;
     if (old_addr) {
-        stack_t old = t.m_altstack;
-        if (onstack)
-            old.ss_flags = SS_ONSTACK | (old.ss_flags & SS_AUTODISARM);
-        else if (old.ss_flags & SS_DISABLE)
-            old = stack_t{nullptr, SS_DISABLE, 0};
+        stack_t old{};
+        old.ss_sp = reinterpret_cast<void*>(cur.sp);
+        old.ss_size = cur.size;
+        old.ss_flags = cur.flags_for(t.regs().rsp) | (cur.flags & SS_AUTODISARM);
         TRY(t.copy_out(old_addr, old));
     }
     if (ss_addr) {
@@ -178,15 +178,117 @@ SENTRY_SYSCALL(sigaltstack)
         if (mode != SS_DISABLE && mode != SS_ONSTACK && mode != 0)
             return Errno(EINVAL);
         if (mode == SS_DISABLE) {
-            t.m_altstack = stack_t{nullptr, SS_DISABLE, 0};
+            cur = signals::AltStack{};
         } else {
             if (ss.ss_size < k_minsigstksz)
                 return Errno(ENOMEM);
-            ss.ss_flags &= SS_AUTODISARM;
-            t.m_altstack = ss;
+            cur.sp = reinterpret_cast<uint64_t>(ss.ss_sp);
+            cur.size = ss.ss_size;
+            cur.flags = ss.ss_flags & SS_AUTODISARM;
         }
     }
     return 0;
+}
+
+SENTRY_SYSCALL(rt_sigreturn)
+{
+    (void)args;
+    return t.kernel().sigreturn(t);
+}
+
+SENTRY_SYSCALL(rt_sigsuspend)
+{
+    if (args.arg(1) != k_sigset_size)
+        return Errno(EINVAL);
+    auto& p = t.progress();
+    if (!p.started) {
+        auto bits = TRY(t.copy_in<uint64_t>(args.arg(0)));
+        t.m_saved_mask = t.m_blocked;
+        t.m_blocked = signals::SigSet(bits).without_unblockable();
+        p.started = true;
+        p.restart_code = k_ERESTARTNOHAND;
+    }
+    // Sleeps until a signal is delivered; the frame saves the mask from before.
+    if (t.kernel().has_deliverable(t))
+        return Errno(k_ERESTARTNOHAND);
+    return SyscallOutcome::block({});
+}
+
+SENTRY_SYSCALL(pause)
+{
+    (void)args;
+    t.progress().restart_code = k_ERESTARTNOHAND;
+    if (t.kernel().has_deliverable(t))
+        return Errno(k_ERESTARTNOHAND);
+    return SyscallOutcome::block({});
+}
+
+// Compare Linux kernel/signal.c:do_sigtimedwait().
+SENTRY_SYSCALL(rt_sigtimedwait)
+{
+    uint64_t set_addr = args.arg(0), info_addr = args.arg(1), ts_addr = args.arg(2);
+    if (args.arg(3) != k_sigset_size)
+        return Errno(EINVAL);
+    auto bits = TRY(t.copy_in<uint64_t>(set_addr));
+    signals::SigSet wanted = signals::SigSet(bits).without_unblockable();
+    auto& p = t.progress();
+    if (!p.started) {
+        p.started = true;
+        if (ts_addr) {
+            auto ts = TRY(t.copy_in<struct timespec>(ts_addr));
+            if (ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000L || ts.tv_sec < 0)
+                return Errno(EINVAL);
+            p.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(ts.tv_sec) +
+                std::chrono::nanoseconds(ts.tv_nsec);
+        }
+        p.on_interrupt = [](Task&) -> long { return -EINTR; };
+    }
+    auto info = t.m_sigpending.dequeue_from(wanted);
+    if (!info)
+        info = t.group().shared_pending.dequeue_from(wanted);
+    if (info) {
+        if (info_addr)
+            TRY(t.copy_out(info_addr, *info));
+        return info->si_signo;
+    }
+    if (p.deadline && (t.m_timed_out || std::chrono::steady_clock::now() >= *p.deadline))
+        return Errno(EAGAIN);
+    return SyscallOutcome::block({{&t.m_signal_wq, ~0u}}, p.deadline);
+}
+
+static SyscallOutcome queue_info(Task& t, pid_t tgid, pid_t tid, int sig, uint64_t uinfo)
+{
+    if (!signals::Signal::from_raw(sig))
+        return Errno(EINVAL);
+    auto info = TRY(t.copy_in<abi::SigInfo>(uinfo));
+    // Only the kernel may claim to be the kernel or kill(2) (Linux
+    // do_rt_sigqueueinfo()), unless a process signals itself.
+    bool self = tgid == t.group().vpid;
+    if ((info.si_code >= 0 || info.si_code == SI_TKILL) && !self)
+        return Errno(EPERM);
+    info.si_signo = sig;
+    auto& k = t.kernel();
+    if (tid > 0) {
+        Task* target = k.task_by_vtid(tid);
+        if (!target || target->m_thread_exited || target->group().vpid != tgid)
+            return Errno(ESRCH);
+        k.send_signal(*target, info);
+        return 0;
+    }
+    auto g = k.group_by_vpid(tgid);
+    if (!g || g->zombie)
+        return Errno(ESRCH);
+    k.send_signal(*g, info);
+    return 0;
+}
+
+SENTRY_SYSCALL(rt_sigqueueinfo) { return queue_info(t, args.as_int(0), 0, args.as_int(1), args.arg(2)); }
+
+SENTRY_SYSCALL(rt_tgsigqueueinfo)
+{
+    if (args.as_int(0) <= 0 || args.as_int(1) <= 0)
+        return Errno(EINVAL);
+    return queue_info(t, args.as_int(0), args.as_int(1), args.as_int(2), args.arg(3));
 }
 
 } // namespace sentry::kernel

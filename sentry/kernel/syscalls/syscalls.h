@@ -42,6 +42,12 @@ SENTRY_SYSCALL(kill);
 SENTRY_SYSCALL(tgkill);
 SENTRY_SYSCALL(tkill);
 SENTRY_SYSCALL(sigaltstack);
+SENTRY_SYSCALL(rt_sigreturn);
+SENTRY_SYSCALL(rt_sigsuspend);
+SENTRY_SYSCALL(pause);
+SENTRY_SYSCALL(rt_sigtimedwait);
+SENTRY_SYSCALL(rt_sigqueueinfo);
+SENTRY_SYSCALL(rt_tgsigqueueinfo);
 
 // mm.cpp
 SENTRY_SYSCALL(brk);

@@ -1,0 +1,339 @@
+// Sending and delivering signals: the one delivery path (Linux kernel/signal.c
+// get_signal(), arch/x86/kernel/signal.c handle_signal(), setup_rt_frame()) and
+// rt_sigreturn. Every signal a guest sees goes through here; the host never
+// delivers one on its own (host stops are suppressed or turned into emulated
+// signals with their siginfo).
+
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "sentry/abi/x86_64/syscall_regs.h"
+#include "sentry/kernel/kernel.h"
+#include "sentry/signals/frame_x86_64.h"
+
+namespace sentry::kernel {
+
+namespace {
+
+class TaskMemory final : public signals::GuestMemoryAccess {
+public:
+    explicit TaskMemory(Task& t) : m_task(t) {}
+    Result<void> read(uint64_t addr, void* buf, size_t len) override { return m_task.copy_in(addr, buf, len); }
+    Result<void> write(uint64_t addr, const void* buf, size_t len) override
+    {
+        return m_task.copy_out(addr, buf, len);
+    }
+
+private:
+    Task& m_task;
+};
+
+size_t rt_queue_limit(ThreadGroup& g)
+{
+    auto lim = g.rlimits[RLIMIT_SIGPENDING].rlim_cur;
+    return lim == RLIM_INFINITY ? SIZE_MAX : static_cast<size_t>(lim);
+}
+
+bool is_restart_code(long v) { return v <= -k_ERESTARTSYS && v >= -k_ERESTART_RESTARTBLOCK; }
+
+} // namespace
+
+void Kernel::send_signal(Task& t, int sig) { send_signal(t, signals::make_siginfo(sig, SI_USER, t.group().vpid, getuid())); }
+
+void Kernel::send_signal(ThreadGroup& g, const abi::SigInfo& info)
+{
+    int sig = info.si_signo;
+    if (g.exiting || g.zombie)
+        return;
+    if (sig == SIGKILL) {
+        exit_group(g, SIGKILL);
+        return;
+    }
+    // An ignored signal is dropped at once unless a thread blocks it (it might be
+    // waited for with sigtimedwait/signalfd). Compare Linux sig_ignored().
+    bool any_blocks = false;
+    for (Task* t : g.tasks)
+        any_blocks |= t->m_blocked.has(sig);
+    if (g.sighand->ignores(sig) && !any_blocks)
+        return;
+    if (g.shared_pending.enqueue(info, rt_queue_limit(g)) == signals::PendingQueue::EnqueueResult::Overflow)
+        return;
+    for (Task* t : g.tasks)
+        t->m_signal_wq.notify(~0u);
+    // Compare Linux complete_signal(): wake one thread that does not block it,
+    // the main thread first; prefer one that is not inside a native call.
+    Task* chosen = nullptr;
+    for (Task* t : g.tasks) {
+        if (t->m_thread_exited || t->m_blocked.has(sig))
+            continue;
+        if (!chosen || (chosen->state() == Task::State::Injecting && t->state() != Task::State::Injecting))
+            chosen = t;
+    }
+    if (chosen)
+        signal_wake(*chosen);
+}
+
+void Kernel::send_signal(Task& t, const abi::SigInfo& info)
+{
+    int sig = info.si_signo;
+    auto& g = t.group();
+    if (g.exiting || g.zombie)
+        return;
+    if (sig == SIGKILL) {
+        exit_group(g, SIGKILL);
+        return;
+    }
+    if (g.sighand->ignores(sig) && !t.m_blocked.has(sig))
+        return;
+    if (t.m_sigpending.enqueue(info, rt_queue_limit(g)) == signals::PendingQueue::EnqueueResult::Overflow)
+        return;
+    t.m_signal_wq.notify(~0u);
+    if (!t.m_blocked.has(sig))
+        signal_wake(t);
+}
+
+bool Kernel::has_deliverable(Task& t)
+{
+    auto& g = t.group();
+    auto acts = [&](std::optional<int> sig) { return sig && !g.sighand->ignores(*sig); };
+    // Ignored signals still queued (blocked when sent, unblocked since) count too:
+    // delivery discards them.
+    auto any = [&](std::optional<int> sig) { return sig.has_value(); };
+    auto mine = t.m_sigpending.next(t.m_blocked);
+    auto shared = g.shared_pending.next(t.m_blocked);
+    return acts(mine) || acts(shared) || any(mine) || any(shared);
+}
+
+// Bring `t` to a point where it can take its signals. Compare Linux
+// signal_wake_up(): a sleeping task is woken out of its wait, a running one is
+// kicked (here: PTRACE_INTERRUPT).
+void Kernel::signal_wake(Task& t)
+{
+    auto& g = t.group();
+    auto next = t.m_sigpending.next(t.m_blocked);
+    if (!next)
+        next = g.shared_pending.next(t.m_blocked);
+    if (!next)
+        return;
+    int sig = *next;
+    const auto& act = g.sighand->get(sig);
+    bool acts = !g.sighand->ignores(sig) &&
+        (act.handler != signals::k_sig_dfl || signals::default_action(sig) != signals::DefaultAction::Stop);
+    if (!acts)
+        return;
+    switch (t.state()) {
+    case Task::State::Running:
+        if (!t.m_interrupt_sent) {
+            t.m_interrupt_sent = true;
+            (void)ptrace::interrupt(t.host_tid());
+        }
+        return;
+    case Task::State::Parked: {
+        unpark(t);
+        auto& p = t.progress();
+        long r = p.on_interrupt ? p.on_interrupt(t) : (p.done > 0 ? static_cast<long>(p.done) : -p.restart_code);
+        t.set_state(Task::State::Handling);
+        finish_syscall(t, r);
+        return;
+    }
+    default:
+        // Handling: delivered when the syscall finishes. Injecting: when the
+        // native call returns. New: at its first stop.
+        return;
+    }
+}
+
+std::optional<abi::SigInfo> Kernel::dequeue_signal(Task& t)
+{
+    // The thread's own queue first, then the process's (Linux dequeue_signal()).
+    auto mine = t.m_sigpending.next(t.m_blocked);
+    auto shared = t.group().shared_pending.next(t.m_blocked);
+    if (mine && (!shared || *mine <= *shared || *shared >= 32))
+        return t.m_sigpending.dequeue(t.m_blocked);
+    if (shared)
+        return t.group().shared_pending.dequeue(t.m_blocked);
+    return std::nullopt;
+}
+
+void Kernel::force_sigsegv(Task& t)
+{
+    // Compare Linux force_sigsegv(): the frame could not be built; the process dies.
+    exit_group(t.group(), SIGSEGV | 0x80);
+}
+
+bool Kernel::setup_frame(Task& t, const abi::SigInfo& info, std::vector<uint8_t>& xstate)
+{
+    auto& g = t.group();
+    int sig = info.si_signo;
+    signals::KernelSigaction act = g.sighand->get(sig);
+    signals::FrameRequest req;
+    req.sig = sig;
+    req.info = info;
+    req.action = act;
+    req.saved_mask = (t.m_saved_mask ? *t.m_saved_mask : t.m_blocked).bits();
+    req.altstack = t.m_altstack;
+    TaskMemory mem(t);
+    auto r = signals::setup_rt_frame(mem, t.regs(), xstate, req, signals::XstateLayout::host());
+    if (r.is_error())
+        return false;
+    t.m_saved_mask.reset();
+    if (r->disarm_altstack)
+        t.m_altstack = signals::AltStack{};
+    // Compare Linux signal_delivered(): block sa_mask and, unless SA_NODEFER, the
+    // signal itself; SA_RESETHAND restores the default action.
+    signals::SigSet blocked = t.m_blocked | signals::SigSet(act.mask);
+    if (!(act.flags & SA_NODEFER))
+        blocked.add(sig);
+    t.m_blocked = blocked.without_unblockable();
+    if (act.flags & SA_RESETHAND) {
+        signals::KernelSigaction dfl{};
+        g.sighand->set(sig, dfl);
+    }
+    return true;
+}
+
+void Kernel::deliver_signals(Task& t, std::optional<long> syscall_result)
+{
+    auto& g = t.group();
+    auto& regs = t.regs();
+    bool restart_pending = syscall_result && is_restart_code(*syscall_result);
+    std::vector<uint8_t> xstate;
+    bool have_xstate = false;
+    while (!g.exiting) {
+        auto info = dequeue_signal(t);
+        if (!info)
+            break;
+        int sig = info->si_signo;
+        const auto act = g.sighand->get(sig);
+        if (act.handler == signals::k_sig_ign)
+            continue;
+        if (act.handler == signals::k_sig_dfl) {
+            switch (signals::default_action(sig)) {
+            case signals::DefaultAction::Terminate:
+                exit_group(g, sig);
+                return;
+            case signals::DefaultAction::CoreDump:
+                exit_group(g, sig | 0x80);
+                return;
+            default:
+                continue; // ignore; stop/continue: job control comes later
+            }
+        }
+        if (restart_pending) {
+            // Compare Linux arch/x86/kernel/signal.c:handle_signal().
+            long code = -*syscall_result;
+            bool restart = code == k_ERESTARTNOINTR || (code == k_ERESTARTSYS && (act.flags & SA_RESTART));
+            if (restart) {
+                regs.rax = regs.orig_rax;
+                regs.rip -= 2;
+            } else {
+                regs.rax = static_cast<uint64_t>(-EINTR);
+            }
+            restart_pending = false;
+        }
+        if (!have_xstate) {
+            if (ptrace::get_xstate(t.host_tid(), xstate).is_error()) {
+                force_sigsegv(t);
+                return;
+            }
+            have_xstate = true;
+        }
+        if (!setup_frame(t, *info, xstate)) {
+            force_sigsegv(t);
+            return;
+        }
+    }
+    if (g.exiting)
+        return;
+    if (restart_pending) {
+        // No handler ran: the call starts again (Linux: ERESTART_RESTARTBLOCK
+        // would go through restart_syscall; the sentry keeps no restart block and
+        // reports EINTR instead).
+        if (-*syscall_result == k_ERESTART_RESTARTBLOCK) {
+            regs.rax = static_cast<uint64_t>(-EINTR);
+        } else {
+            regs.rax = regs.orig_rax;
+            regs.rip -= 2;
+        }
+    }
+    if (t.m_saved_mask) {
+        t.m_blocked = *t.m_saved_mask;
+        t.m_saved_mask.reset();
+    }
+    if (have_xstate && ptrace::set_xstate(t.host_tid(), xstate).is_error())
+        force_sigsegv(t);
+}
+
+void Kernel::on_fault_signal(Task& t, int sig)
+{
+    // A real fault in guest code (SIGSEGV, SIGBUS, ...), suppressed on the host and
+    // raised in the emulated kernel with the host's siginfo. If the guest blocks
+    // or ignores it, it cannot go on: the action becomes SIG_DFL (Linux
+    // force_sig_info_to_task()).
+    abi::SigInfo info{};
+    if (ptrace::get_siginfo(t.host_tid(), &info).is_error())
+        info = signals::make_siginfo(sig, 0x80 /* SI_KERNEL */);
+    info.si_signo = sig;
+    auto& g = t.group();
+    const auto& act = g.sighand->get(sig);
+    bool blocked = t.m_blocked.has(sig);
+    if (blocked || act.handler == signals::k_sig_ign) {
+        g.sighand->set(sig, signals::KernelSigaction{});
+        t.m_blocked.remove(sig);
+    }
+    t.m_sigpending.enqueue(info, SIZE_MAX);
+    t.set_state(Task::State::Handling);
+    if (ptrace::get_regs(t.host_tid(), t.regs()).is_error())
+        return;
+    deliver_signals(t, std::nullopt);
+    if (t.state() == Task::State::Exiting)
+        return;
+    (void)ptrace::set_regs(t.host_tid(), t.regs());
+    resume(t, 0);
+}
+
+SyscallOutcome Kernel::sigreturn(Task& t)
+{
+    std::vector<uint8_t> xstate;
+    if (ptrace::get_xstate(t.host_tid(), xstate).is_error()) {
+        force_sigsegv(t);
+        return SyscallOutcome::no_return();
+    }
+    TaskMemory mem(t);
+    auto r = signals::restore_rt_frame(mem, t.regs(), xstate, signals::XstateLayout::host());
+    if (r.is_error() || ptrace::set_xstate(t.host_tid(), xstate).is_error()) {
+        force_sigsegv(t);
+        return SyscallOutcome::no_return();
+    }
+    t.m_blocked = signals::SigSet(r->mask).without_unblockable();
+    // restore_altstack(): like sigaltstack, errors other than EFAULT are ignored.
+    const auto& ss = r->stack;
+    bool on = t.m_altstack.on_stack(t.regs().rsp);
+    if (!on) {
+        int mode = ss.ss_flags & ~static_cast<int>(1u << 31);
+        if (mode == SS_DISABLE) {
+            t.m_altstack = signals::AltStack{};
+        } else if ((mode == 0 || mode == SS_ONSTACK) && ss.ss_size >= 2048) {
+            t.m_altstack.sp = ss.ss_sp;
+            t.m_altstack.size = ss.ss_size;
+            t.m_altstack.flags = ss.ss_flags & static_cast<int>(1u << 31);
+        }
+    }
+    // The restored rax is the "return value"; signals unblocked by the restored
+    // mask are delivered before the guest resumes.
+    long value = static_cast<long>(t.regs().rax);
+    if (m_opts.strace)
+        strace_exit(t, value);
+    deliver_signals(t, std::nullopt);
+    if (t.state() == Task::State::Exiting)
+        return SyscallOutcome::no_return();
+    if (ptrace::set_regs(t.host_tid(), t.regs()).is_error())
+        return SyscallOutcome::no_return();
+    resume(t, 0);
+    return SyscallOutcome::no_return();
+}
+
+} // namespace sentry::kernel
