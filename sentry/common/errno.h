@@ -40,6 +40,7 @@ public:
     Result(T value) : m_v(std::in_place_index<0>, std::move(value)) {}
     Result(Errno e) : m_v(std::in_place_index<1>, e) {}
     bool is_error() const { return m_v.index() == 1; }
+    bool is_ok() const { return m_v.index() == 0; }
     explicit operator bool() const { return !is_error(); }
     Errno error() const { return std::get<1>(m_v); }
     T& value() & { return std::get<0>(m_v); }
@@ -58,6 +59,7 @@ public:
     Result() = default;
     Result(Errno e) : m_error(e), m_has_error(true) {}
     bool is_error() const { return m_has_error; }
+    bool is_ok() const { return !m_has_error; }
     explicit operator bool() const { return !is_error(); }
     Errno error() const { return m_error; }
     void value() const {}

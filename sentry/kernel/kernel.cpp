@@ -461,7 +461,26 @@ void Kernel::on_inject_stop(Task& t, const ptrace::Stop& stop)
         }
         (void)ptrace::resume_singlestep(t.host_tid(), 0);
         return;
-    case ptrace::StopKind::GroupStop:
+    case ptrace::StopKind::GroupStop: {
+        // Our PTRACE_INTERRUPT: if it cut a native call short (the host left a
+        // restart code in rax), the emulated syscall ends with that code, so that
+        // signal delivery decides between EINTR and a restart, as for any
+        // blocking call. Otherwise the injection simply goes on.
+        t.m_interrupt_sent = false;
+        ptrace::Registers now{};
+        if (ptrace::get_regs(t.host_tid(), now).is_ok()) {
+            long rax = static_cast<long>(now.rax);
+            if (rax <= -k_ERESTARTSYS && rax >= -k_ERESTART_RESTARTBLOCK && has_deliverable(t)) {
+                t.regs() = t.m_saved_regs;
+                t.m_inject_then = nullptr;
+                t.set_state(Task::State::Handling);
+                finish_syscall(t, rax);
+                return;
+            }
+        }
+        (void)ptrace::resume_singlestep(t.host_tid(), 0);
+        return;
+    }
     case ptrace::StopKind::SyscallEntry:
         (void)ptrace::resume_singlestep(t.host_tid(), 0);
         return;
@@ -551,6 +570,7 @@ void Kernel::on_exec_event(Task& t, const ptrace::Stop& stop)
     g.sighand->reset_for_exec();
     g.exe = exe;
     g.scratch = 0;
+    g.posix_timers.clear(); // POSIX timers do not survive execve; itimers do
     t.m_altstack = signals::AltStack{};
     t.m_inject_then = nullptr;
     if (m_opts.strace)
@@ -564,6 +584,8 @@ void Kernel::exit_group(ThreadGroup& g, int wait_status)
         return;
     g.exiting = true;
     g.wait_status = wait_status;
+    g.itimer_real.reset();
+    g.posix_timers.clear();
     // Files go first, as in Linux do_exit(): a parent woken by the exit sees the
     // pipes closed.
     g.fds.reset();
@@ -594,6 +616,8 @@ void Kernel::on_task_gone(pid_t tid, const ptrace::Stop& stop)
         g->wait_status = stop.kind == ptrace::StopKind::Exited ? (stop.exit_code << 8)
                                                                 : (stop.signo | (stop.core ? 0x80 : 0));
         g->fds.reset();
+        g->itimer_real.reset();
+        g->posix_timers.clear();
     }
     become_zombie(g);
 }

@@ -139,9 +139,15 @@ void Kernel::signal_wake(Task& t)
         finish_syscall(t, r);
         return;
     }
+    case Task::State::Injecting:
+        // A native call that blocks (futex wait) is interrupted like a parked one.
+        if (!t.m_interrupt_sent) {
+            t.m_interrupt_sent = true;
+            (void)ptrace::interrupt(t.host_tid());
+        }
+        return;
     default:
-        // Handling: delivered when the syscall finishes. Injecting: when the
-        // native call returns. New: at its first stop.
+        // Handling: delivered when the syscall finishes. New: at its first stop.
         return;
     }
 }

@@ -70,6 +70,15 @@ const Row k_rows[] = {
     {SYS_rt_sigtimedwait, sys_rt_sigtimedwait, S::Emulated, ""},
     {SYS_rt_sigqueueinfo, sys_rt_sigqueueinfo, S::Emulated, ""},
     {SYS_rt_tgsigqueueinfo, sys_rt_tgsigqueueinfo, S::Emulated, ""},
+    // timer.cpp
+    {SYS_alarm, sys_alarm, S::Emulated, ""},
+    {SYS_getitimer, sys_getitimer, S::Partial, "ITIMER_REAL only; VIRTUAL/PROF give EINVAL"},
+    {SYS_setitimer, sys_setitimer, S::Partial, "ITIMER_REAL only; VIRTUAL/PROF give EINVAL"},
+    {SYS_timer_create, sys_timer_create, S::Partial, "REALTIME/MONOTONIC/BOOTTIME/TAI clocks; CPU clocks ENOTSUP"},
+    {SYS_timer_settime, sys_timer_settime, S::Emulated, ""},
+    {SYS_timer_gettime, sys_timer_gettime, S::Emulated, ""},
+    {SYS_timer_getoverrun, sys_timer_getoverrun, S::Emulated, ""},
+    {SYS_timer_delete, sys_timer_delete, S::Emulated, ""},
     // mm.cpp
     {SYS_brk, sys_brk, S::Injected, ""},
     {SYS_mmap, sys_mmap, S::Injected, "file mappings reopen the sentry's fd inside the guest"},

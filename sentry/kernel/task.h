@@ -12,6 +12,7 @@
 
 #include <array>
 #include <list>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +20,7 @@
 
 #include "sentry/kernel/fd_table.h"
 #include "sentry/kernel/syscall_args.h"
+#include "sentry/kernel/timers.h"
 #include "sentry/ptrace/platform.h"
 #include "sentry/signals/frame_x86_64.h"
 #include "sentry/signals/pending.h"
@@ -141,6 +143,17 @@ private:
     SyscallProgress m_progress;
 };
 
+// A POSIX timer (timer_create) of a process.
+struct PosixTimer {
+    int id = 0;
+    int notify = 0; // SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD_ID
+    int signo = 0;
+    uint64_t value = 0;
+    pid_t target_tid = 0; // SIGEV_THREAD_ID
+    uint64_t overrun = 0;  // expiries not delivered since the last delivery
+    std::unique_ptr<IntervalTimer> timer;
+};
+
 class ThreadGroup : public std::enable_shared_from_this<ThreadGroup> {
 public:
     pid_t vpid = 0;
@@ -159,6 +172,8 @@ public:
     uint64_t scratch = 0;    // sentry-owned read-only page in the guest (0 = none yet)
     int exit_signal = 17;    // signal sent to the parent on exit (SIGCHLD)
     signals::PendingQueue shared_pending; // process-directed signals
+    std::unique_ptr<IntervalTimer> itimer_real; // ITIMER_REAL and alarm(2)
+    std::map<int, std::unique_ptr<PosixTimer>> posix_timers;
     bool no_new_privs = false;
     bool child_subreaper = false;
 

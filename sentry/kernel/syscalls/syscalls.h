@@ -49,6 +49,16 @@ SENTRY_SYSCALL(rt_sigtimedwait);
 SENTRY_SYSCALL(rt_sigqueueinfo);
 SENTRY_SYSCALL(rt_tgsigqueueinfo);
 
+// timer.cpp
+SENTRY_SYSCALL(alarm);
+SENTRY_SYSCALL(getitimer);
+SENTRY_SYSCALL(setitimer);
+SENTRY_SYSCALL(timer_create);
+SENTRY_SYSCALL(timer_settime);
+SENTRY_SYSCALL(timer_gettime);
+SENTRY_SYSCALL(timer_getoverrun);
+SENTRY_SYSCALL(timer_delete);
+
 // mm.cpp
 SENTRY_SYSCALL(brk);
 SENTRY_SYSCALL(mmap);

@@ -1,0 +1,250 @@
+// Timers that raise signals: alarm, setitimer/getitimer (ITIMER_REAL) and POSIX
+// timers (timer_create and friends) with SIGEV_SIGNAL, SIGEV_THREAD_ID, SIGEV_NONE.
+
+#include <signal.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include <chrono>
+
+#include "sentry/kernel/syscalls/syscalls.h"
+
+namespace sentry::kernel {
+
+namespace {
+
+using std::chrono::nanoseconds;
+using Clock = IntervalTimer::Clock;
+
+constexpr int k_sigev_signal = 0;
+constexpr int k_sigev_none = 1;
+constexpr int k_sigev_thread_id = 4;
+constexpr int k_max_timers = 4096;
+
+struct KernelSigevent {
+    uint64_t value;
+    int32_t signo;
+    int32_t notify;
+    int32_t tid;
+    int32_t pad[11];
+};
+static_assert(sizeof(KernelSigevent) == 64);
+
+nanoseconds from_timeval(const timeval& tv) { return std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec); }
+nanoseconds from_timespec(const timespec& ts) { return std::chrono::seconds(ts.tv_sec) + nanoseconds(ts.tv_nsec); }
+
+timeval to_timeval(nanoseconds ns)
+{
+    // Round up to whole microseconds, as Linux does for a running timer.
+    auto us = (ns.count() + 999) / 1000;
+    return timeval{us / 1000000, us % 1000000};
+}
+
+timespec to_timespec(nanoseconds ns) { return timespec{ns.count() / 1000000000, ns.count() % 1000000000}; }
+
+IntervalTimer& real_timer(Task& t)
+{
+    auto& g = t.group();
+    if (!g.itimer_real) {
+        std::weak_ptr<ThreadGroup> wg = t.group_ref();
+        Kernel* k = &t.kernel();
+        g.itimer_real = std::make_unique<IntervalTimer>([wg, k](uint64_t) {
+            if (auto gp = wg.lock())
+                k->send_signal(*gp, signals::make_siginfo(SIGALRM, SI_KERNEL));
+        });
+    }
+    return *g.itimer_real;
+}
+
+itimerval get_real(Task& t)
+{
+    itimerval v{};
+    if (t.group().itimer_real) {
+        v.it_value = to_timeval(t.group().itimer_real->remaining());
+        v.it_interval = to_timeval(t.group().itimer_real->interval());
+    }
+    return v;
+}
+
+void set_real(Task& t, const itimerval& v)
+{
+    auto value = from_timeval(v.it_value);
+    auto& timer = real_timer(t);
+    if (value.count() == 0)
+        timer.disarm();
+    else
+        timer.arm(Clock::now() + value, from_timeval(v.it_interval));
+}
+
+// Steady-clock time of an expiry given on `clock` (absolute if `abstime`).
+Result<Clock::time_point> expiry_on(clockid_t clock, const timespec& ts, bool abstime)
+{
+    auto d = from_timespec(ts);
+    if (!abstime)
+        return Clock::now() + d;
+    timespec now{};
+    if (clock_gettime(clock, &now) < 0)
+        return Errno(EINVAL);
+    return Clock::now() + (d - from_timespec(now));
+}
+
+bool valid_timespec(const timespec& ts) { return ts.tv_sec >= 0 && ts.tv_nsec >= 0 && ts.tv_nsec < 1000000000L; }
+
+} // namespace
+
+SENTRY_SYSCALL(alarm)
+{
+    itimerval old = get_real(t);
+    itimerval nv{};
+    nv.it_value.tv_sec = static_cast<time_t>(args.as_uint(0));
+    set_real(t, nv);
+    // Compare Linux alarm_setitimer(): round to the nearest second, never report 0
+    // for a timer that was still running.
+    unsigned long secs = static_cast<unsigned long>(old.it_value.tv_sec);
+    if ((!secs && old.it_value.tv_usec) || old.it_value.tv_usec >= 500000)
+        ++secs;
+    return static_cast<long>(secs);
+}
+
+SENTRY_SYSCALL(getitimer)
+{
+    int which = args.as_int(0);
+    if (which != ITIMER_REAL)
+        return Errno(EINVAL); // ITIMER_VIRTUAL/PROF: not emulated yet
+    TRY(t.copy_out(args.arg(1), get_real(t)));
+    return 0;
+}
+
+SENTRY_SYSCALL(setitimer)
+{
+    int which = args.as_int(0);
+    if (which != ITIMER_REAL)
+        return Errno(EINVAL);
+    itimerval nv{};
+    if (args.arg(1)) {
+        nv = TRY(t.copy_in<itimerval>(args.arg(1)));
+        if (nv.it_value.tv_usec < 0 || nv.it_value.tv_usec >= 1000000 || nv.it_interval.tv_usec < 0 ||
+            nv.it_interval.tv_usec >= 1000000)
+            return Errno(EINVAL);
+    }
+    itimerval old = get_real(t);
+    if (args.arg(2))
+        TRY(t.copy_out(args.arg(2), old));
+    set_real(t, nv);
+    return 0;
+}
+
+// Compare Linux kernel/time/posix-timers.c:do_timer_create().
+SENTRY_SYSCALL(timer_create)
+{
+    clockid_t clock = args.as_int(0);
+    if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC && clock != CLOCK_BOOTTIME && clock != CLOCK_TAI)
+        return Errno(clock < 0 ? EINVAL : (clock == CLOCK_PROCESS_CPUTIME_ID || clock == CLOCK_THREAD_CPUTIME_ID)
+                                              ? ENOTSUP
+                                              : EINVAL);
+    auto& g = t.group();
+    if (g.posix_timers.size() >= k_max_timers)
+        return Errno(EAGAIN);
+    int id = 0;
+    while (g.posix_timers.count(id))
+        ++id;
+    auto pt = std::make_unique<PosixTimer>();
+    pt->id = id;
+    if (args.arg(1)) {
+        auto ev = TRY(t.copy_in<KernelSigevent>(args.arg(1)));
+        int notify = ev.notify & ~k_sigev_thread_id;
+        bool thread_id = ev.notify & k_sigev_thread_id;
+        if (ev.notify != k_sigev_none && notify != k_sigev_signal)
+            return Errno(EINVAL);
+        if (ev.notify != k_sigev_none && !signals::Signal::from_raw(ev.signo))
+            return Errno(EINVAL);
+        if (thread_id) {
+            Task* target = t.kernel().task_by_vtid(ev.tid);
+            if (!target || &target->group() != &g)
+                return Errno(EINVAL);
+        }
+        pt->notify = ev.notify;
+        pt->signo = ev.signo;
+        pt->value = ev.value;
+        pt->target_tid = ev.tid;
+    } else {
+        pt->notify = k_sigev_signal;
+        pt->signo = SIGALRM;
+        pt->value = static_cast<uint64_t>(id);
+    }
+    TRY(t.copy_out(args.arg(2), id));
+    std::weak_ptr<ThreadGroup> wg = t.group_ref();
+    Kernel* k = &t.kernel();
+    PosixTimer* raw = pt.get();
+    pt->timer = std::make_unique<IntervalTimer>([wg, k, raw](uint64_t overruns) {
+        auto gp = wg.lock();
+        if (!gp || raw->notify == k_sigev_none)
+            return;
+        raw->overrun += overruns;
+        auto info = signals::make_siginfo(raw->signo, SI_TIMER);
+        info.u.timer.tid = raw->id;
+        info.u.timer.overrun = static_cast<int32_t>(std::min<uint64_t>(raw->overrun, INT32_MAX));
+        info.u.timer.value = raw->value;
+        raw->overrun = 0;
+        if (raw->notify & k_sigev_thread_id) {
+            if (Task* target = k->task_by_vtid(raw->target_tid); target && &target->group() == gp.get())
+                k->send_signal(*target, info);
+        } else {
+            k->send_signal(*gp, info);
+        }
+    });
+    g.posix_timers[id] = std::move(pt);
+    return 0;
+}
+
+static Result<PosixTimer*> find_timer(Task& t, int id)
+{
+    auto it = t.group().posix_timers.find(id);
+    if (it == t.group().posix_timers.end())
+        return Errno(EINVAL);
+    return it->second.get();
+}
+
+SENTRY_SYSCALL(timer_settime)
+{
+    auto* pt = TRY(find_timer(t, args.as_int(0)));
+    int flags = args.as_int(1);
+    auto nv = TRY(t.copy_in<itimerspec>(args.arg(2)));
+    if (!valid_timespec(nv.it_value) || !valid_timespec(nv.it_interval))
+        return Errno(EINVAL);
+    if (args.arg(3)) {
+        itimerspec old{to_timespec(pt->timer->interval()), to_timespec(pt->timer->remaining())};
+        TRY(t.copy_out(args.arg(3), old));
+    }
+    if (nv.it_value.tv_sec == 0 && nv.it_value.tv_nsec == 0) {
+        pt->timer->disarm();
+        return 0;
+    }
+    auto at = TRY(expiry_on(CLOCK_REALTIME, nv.it_value, flags & TIMER_ABSTIME));
+    pt->overrun = 0;
+    pt->timer->arm(at, from_timespec(nv.it_interval));
+    return 0;
+}
+
+SENTRY_SYSCALL(timer_gettime)
+{
+    auto* pt = TRY(find_timer(t, args.as_int(0)));
+    itimerspec cur{to_timespec(pt->timer->interval()), to_timespec(pt->timer->remaining())};
+    TRY(t.copy_out(args.arg(1), cur));
+    return 0;
+}
+
+SENTRY_SYSCALL(timer_getoverrun)
+{
+    auto* pt = TRY(find_timer(t, args.as_int(0)));
+    return static_cast<long>(std::min<uint64_t>(pt->overrun, INT32_MAX));
+}
+
+SENTRY_SYSCALL(timer_delete)
+{
+    TRY(find_timer(t, args.as_int(0)));
+    t.group().posix_timers.erase(args.as_int(0));
+    return 0;
+}
+
+} // namespace sentry::kernel

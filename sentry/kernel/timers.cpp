@@ -1,0 +1,63 @@
+#include "sentry/kernel/timers.h"
+
+#include "sentry/common/event_loop.h"
+
+namespace sentry::kernel {
+
+IntervalTimer::IntervalTimer(Fire fire)
+    : m_fire(std::move(fire))
+    , m_timer(event_loop())
+{
+}
+
+IntervalTimer::~IntervalTimer() { m_timer.cancel(); }
+
+void IntervalTimer::arm(Clock::time_point at, std::chrono::nanoseconds interval)
+{
+    m_expiry = at;
+    m_interval = interval;
+    m_armed = true;
+    ++m_generation;
+    wait();
+}
+
+void IntervalTimer::disarm()
+{
+    m_armed = false;
+    ++m_generation;
+    m_timer.cancel();
+}
+
+std::chrono::nanoseconds IntervalTimer::remaining() const
+{
+    if (!m_armed)
+        return std::chrono::nanoseconds(0);
+    auto left = m_expiry - Clock::now();
+    // An armed timer never reports zero left (Linux reports at least 1 ns).
+    return std::max(std::chrono::duration_cast<std::chrono::nanoseconds>(left), std::chrono::nanoseconds(1));
+}
+
+void IntervalTimer::wait()
+{
+    m_timer.expires_at(m_expiry);
+    uint64_t gen = m_generation;
+    m_timer.async_wait([this, gen](boost::system::error_code ec) {
+        if (ec || gen != m_generation || !m_armed)
+            return;
+        uint64_t overruns = 0;
+        if (m_interval.count() > 0) {
+            auto now = Clock::now();
+            m_expiry += m_interval;
+            while (m_expiry <= now) {
+                m_expiry += m_interval;
+                ++overruns;
+            }
+            wait();
+        } else {
+            m_armed = false;
+        }
+        m_fire(overruns);
+    });
+}
+
+} // namespace sentry::kernel
