@@ -671,7 +671,7 @@ void Kernel::become_zombie(std::shared_ptr<ThreadGroup> g)
         auto info = signals::make_siginfo(g->exit_signal, WIFEXITED(st) ? CLD_EXITED : (WCOREDUMP(st) ? CLD_DUMPED : CLD_KILLED),
             g->vpid, getuid());
         info.u.chld.status = WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st);
-        send_signal(*parent, info);
+        (void)send_signal(*parent, info);
     }
     parent->child_exit_wq.notify(1);
 }

@@ -58,8 +58,10 @@ public:
     // thread. Ignored signals are discarded at once; the rest are queued and the
     // chosen thread is brought to a delivery point (Linux kernel/signal.c:
     // send_signal(), complete_signal()).
-    void send_signal(ThreadGroup& g, const abi::SigInfo& info);
-    void send_signal(Task& t, const abi::SigInfo& info);
+    // Returns false only when a realtime signal did not fit RLIMIT_SIGPENDING
+    // (sigqueue's EAGAIN); kill(2)-style signals (si_code >= 0) may exceed it.
+    bool send_signal(ThreadGroup& g, const abi::SigInfo& info);
+    bool send_signal(Task& t, const abi::SigInfo& info);
     // A signal the kernel raises for the task itself (SIGPIPE, ...): SI_USER from
     // its own pid, as Linux send_sig() reports it.
     void send_signal(Task& t, int sig);

@@ -31,26 +31,30 @@ private:
     Task& m_task;
 };
 
-size_t rt_queue_limit(ThreadGroup& g)
+// Compare Linux __send_signal_locked(): signals from kill(2) and the kernel
+// (si_code >= 0) may go over RLIMIT_SIGPENDING; sigqueue(3) ones may not.
+size_t rt_queue_limit(ThreadGroup& g, const abi::SigInfo& info)
 {
     auto lim = g.rlimits[RLIMIT_SIGPENDING].rlim_cur;
-    return lim == RLIM_INFINITY ? SIZE_MAX : static_cast<size_t>(lim);
+    if (info.si_code >= 0 || lim == RLIM_INFINITY)
+        return SIZE_MAX;
+    return static_cast<size_t>(lim);
 }
 
 bool is_restart_code(long v) { return v <= -k_ERESTARTSYS && v >= -k_ERESTART_RESTARTBLOCK; }
 
 } // namespace
 
-void Kernel::send_signal(Task& t, int sig) { send_signal(t, signals::make_siginfo(sig, SI_USER, t.group().vpid, getuid())); }
+void Kernel::send_signal(Task& t, int sig) { (void)send_signal(t, signals::make_siginfo(sig, SI_USER, t.group().vpid, getuid())); }
 
-void Kernel::send_signal(ThreadGroup& g, const abi::SigInfo& info)
+bool Kernel::send_signal(ThreadGroup& g, const abi::SigInfo& info)
 {
     int sig = info.si_signo;
     if (g.exiting || g.zombie)
-        return;
+        return true;
     if (sig == SIGKILL) {
         exit_group(g, SIGKILL);
-        return;
+        return true;
     }
     // An ignored signal is dropped at once unless a thread blocks it (it might be
     // waited for with sigtimedwait/signalfd). Compare Linux sig_ignored().
@@ -58,9 +62,9 @@ void Kernel::send_signal(ThreadGroup& g, const abi::SigInfo& info)
     for (Task* t : g.tasks)
         any_blocks |= t->m_blocked.has(sig);
     if (g.sighand->ignores(sig) && !any_blocks)
-        return;
-    if (g.shared_pending.enqueue(info, rt_queue_limit(g)) == signals::PendingQueue::EnqueueResult::Overflow)
-        return;
+        return true;
+    if (g.shared_pending.enqueue(info, rt_queue_limit(g, info)) == signals::PendingQueue::EnqueueResult::Overflow)
+        return false;
     for (Task* t : g.tasks)
         t->m_signal_wq.notify(~0u);
     // Compare Linux complete_signal(): wake one thread that does not block it,
@@ -74,37 +78,34 @@ void Kernel::send_signal(ThreadGroup& g, const abi::SigInfo& info)
     }
     if (chosen)
         signal_wake(*chosen);
+    return true;
 }
 
-void Kernel::send_signal(Task& t, const abi::SigInfo& info)
+bool Kernel::send_signal(Task& t, const abi::SigInfo& info)
 {
     int sig = info.si_signo;
     auto& g = t.group();
     if (g.exiting || g.zombie)
-        return;
+        return true;
     if (sig == SIGKILL) {
         exit_group(g, SIGKILL);
-        return;
+        return true;
     }
     if (g.sighand->ignores(sig) && !t.m_blocked.has(sig))
-        return;
-    if (t.m_sigpending.enqueue(info, rt_queue_limit(g)) == signals::PendingQueue::EnqueueResult::Overflow)
-        return;
+        return true;
+    if (t.m_sigpending.enqueue(info, rt_queue_limit(g, info)) == signals::PendingQueue::EnqueueResult::Overflow)
+        return false;
     t.m_signal_wq.notify(~0u);
     if (!t.m_blocked.has(sig))
         signal_wake(t);
+    return true;
 }
 
 bool Kernel::has_deliverable(Task& t)
 {
-    auto& g = t.group();
-    auto acts = [&](std::optional<int> sig) { return sig && !g.sighand->ignores(*sig); };
     // Ignored signals still queued (blocked when sent, unblocked since) count too:
     // delivery discards them.
-    auto any = [&](std::optional<int> sig) { return sig.has_value(); };
-    auto mine = t.m_sigpending.next(t.m_blocked);
-    auto shared = g.shared_pending.next(t.m_blocked);
-    return acts(mine) || acts(shared) || any(mine) || any(shared);
+    return t.m_sigpending.next(t.m_blocked) || t.group().shared_pending.next(t.m_blocked);
 }
 
 // Bring `t` to a point where it can take its signals. Compare Linux

@@ -34,7 +34,7 @@ SyscallOutcome kill_something(Task& t, pid_t pid, int sig)
         if (!g || g->zombie)
             return Errno(ESRCH);
         if (sig)
-            k.send_signal(*g, user_info(t, sig, SI_USER));
+            (void)k.send_signal(*g, user_info(t, sig, SI_USER));
         return 0;
     }
     pid_t pgid = pid == 0 ? t.group().pgid : -pid;
@@ -55,7 +55,7 @@ SyscallOutcome kill_something(Task& t, pid_t pid, int sig)
         return Errno(ESRCH);
     if (sig)
         for (auto& g : targets)
-            k.send_signal(*g, user_info(t, sig, SI_USER));
+            (void)k.send_signal(*g, user_info(t, sig, SI_USER));
     return 0;
 }
 
@@ -144,7 +144,7 @@ static SyscallOutcome do_tkill(Task& t, pid_t tgid, pid_t tid, int sig)
     if (!target || target->m_thread_exited || (tgid > 0 && target->group().vpid != tgid))
         return Errno(ESRCH);
     if (sig)
-        t.kernel().send_signal(*target, user_info(t, sig, SI_TKILL));
+        (void)t.kernel().send_signal(*target, user_info(t, sig, SI_TKILL));
     return 0;
 }
 
@@ -272,14 +272,12 @@ static SyscallOutcome queue_info(Task& t, pid_t tgid, pid_t tid, int sig, uint64
         Task* target = k.task_by_vtid(tid);
         if (!target || target->m_thread_exited || target->group().vpid != tgid)
             return Errno(ESRCH);
-        k.send_signal(*target, info);
-        return 0;
+        return k.send_signal(*target, info) ? SyscallOutcome(0) : SyscallOutcome(Errno(EAGAIN));
     }
     auto g = k.group_by_vpid(tgid);
     if (!g || g->zombie)
         return Errno(ESRCH);
-    k.send_signal(*g, info);
-    return 0;
+    return k.send_signal(*g, info) ? SyscallOutcome(0) : SyscallOutcome(Errno(EAGAIN));
 }
 
 SENTRY_SYSCALL(rt_sigqueueinfo) { return queue_info(t, args.as_int(0), 0, args.as_int(1), args.arg(2)); }

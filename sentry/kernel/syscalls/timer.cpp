@@ -50,7 +50,7 @@ IntervalTimer& real_timer(Task& t)
         Kernel* k = &t.kernel();
         g.itimer_real = std::make_unique<IntervalTimer>([wg, k](uint64_t) {
             if (auto gp = wg.lock())
-                k->send_signal(*gp, signals::make_siginfo(SIGALRM, SI_KERNEL));
+                (void)k->send_signal(*gp, signals::make_siginfo(SIGALRM, SI_KERNEL));
         });
     }
     return *g.itimer_real;
@@ -188,9 +188,9 @@ SENTRY_SYSCALL(timer_create)
         raw->overrun = 0;
         if (raw->notify & k_sigev_thread_id) {
             if (Task* target = k->task_by_vtid(raw->target_tid); target && &target->group() == gp.get())
-                k->send_signal(*target, info);
+                (void)k->send_signal(*target, info);
         } else {
-            k->send_signal(*gp, info);
+            (void)k->send_signal(*gp, info);
         }
     });
     g.posix_timers[id] = std::move(pt);
