@@ -9,4 +9,12 @@ boost::asio::io_context& event_loop()
     return ctx;
 }
 
+namespace {
+long g_outstanding = 0;
+}
+
+void io_started() { ++g_outstanding; }
+void io_finished() { --g_outstanding; }
+bool io_idle() { return g_outstanding == 0; }
+
 } // namespace sentry

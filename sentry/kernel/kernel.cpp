@@ -116,6 +116,10 @@ int Kernel::run(const std::string& path, const std::vector<std::string>& argv,
         sigaddset(&set, s);
     sigprocmask(SIG_BLOCK, &set, nullptr);
     signal(SIGPIPE, SIG_IGN);
+    struct sigaction wake {};
+    wake.sa_handler = [](int) {};
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT})
+        sigaction(s, &wake, nullptr);
     m_sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     if (m_sigfd < 0) {
         why = fmt::format("signalfd: {}", strerror(errno));
@@ -155,28 +159,66 @@ int Kernel::run(const std::string& path, const std::vector<std::string>& argv,
 
     auto& io = event_loop();
     boost::asio::posix::stream_descriptor sigs(io, dup(m_sigfd));
-    std::function<void()> arm = [&] {
-        sigs.async_wait(boost::asio::posix::descriptor_base::wait_read, [&](boost::system::error_code ec) {
-            if (ec)
-                return;
-            signalfd_siginfo si;
-            while (read(m_sigfd, &si, sizeof si) == sizeof si) {
-                if (si.ssi_signo != SIGCHLD && !m_done) {
-                    // The sentry was asked to stop: end the guests, report as a shell would.
-                    m_exit_status = 128 + static_cast<int>(si.ssi_signo);
-                    shutdown_all();
-                }
+    bool sig_armed = false;
+    auto on_signals = [&] {
+        signalfd_siginfo si[8];
+        ssize_t n = read(m_sigfd, si, sizeof si);
+        for (ssize_t i = 0; i < n / static_cast<ssize_t>(sizeof si[0]); ++i) {
+            if (si[i].ssi_signo != SIGCHLD && !m_done) {
+                // The sentry was asked to stop: end the guests, report as a shell would.
+                m_exit_status = 128 + static_cast<int>(si[i].ssi_signo);
+                shutdown_all();
             }
-            drain_waits();
-            if (m_done && m_tasks.empty())
-                io.stop();
-            else
-                arm();
+        }
+        drain_waits();
+    };
+    std::function<void()> arm = [&] {
+        sig_armed = true;
+        sigs.async_wait(boost::asio::posix::descriptor_base::wait_read, [&](boost::system::error_code ec) {
+            sig_armed = false;
+            if (!ec)
+                on_signals();
         });
     };
-    arm();
     drain_waits();
-    io.run();
+    // The loop. While no timer or host fd wait is outstanding, the only thing that
+    // can happen is a ptrace stop (or a signal to the sentry), so wait for it in a
+    // blocking waitpid() -- the cheapest wake-up, as in the bare SYSEMU floor.
+    // Otherwise wait in the reactor, where SIGCHLD arrives through the signalfd.
+    while (!(m_done && m_tasks.empty())) {
+        if (io.stopped())
+            io.restart();
+        io.poll();
+        if (m_done && m_tasks.empty())
+            break;
+        if (io_idle() && !m_done) {
+            sigset_t waitset;
+            sigemptyset(&waitset);
+            for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT})
+                sigaddset(&waitset, s);
+            // Let SIGINT/TERM/HUP/QUIT interrupt the wait (their handler is a no-op;
+            // the signalfd read below learns which one it was).
+            sigprocmask(SIG_UNBLOCK, &waitset, nullptr);
+            int status = 0;
+            pid_t tid = waitpid(-1, &status, __WALL);
+            int e = errno;
+            sigprocmask(SIG_BLOCK, &waitset, nullptr);
+            if (tid > 0) {
+                on_host_stop(ptrace::decode_wait_status(tid, status));
+                continue;
+            }
+            if (e == EINTR) {
+                on_signals();
+                continue;
+            }
+            if (e == ECHILD)
+                break;
+            continue;
+        }
+        if (!sig_armed)
+            arm();
+        io.run_one();
+    }
     return m_exit_status;
 }
 
@@ -285,11 +327,17 @@ void Kernel::on_host_stop(const ptrace::Stop& stop)
 
 void Kernel::start_child(Task& t)
 {
+    // The child was created in the middle of an injected single-step: it must not
+    // inherit the trap flag.
+    if (ptrace::get_regs(t.host_tid(), t.regs()).is_ok() && (t.regs().eflags & 0x100)) {
+        t.regs().eflags &= ~0x100ULL;
+        (void)ptrace::set_regs(t.host_tid(), t.regs());
+    }
     if (t.m_child_settid_addr) {
         pid_t v = t.vtid();
         (void)t.copy_out(t.m_child_settid_addr, v);
     }
-    if (has_deliverable(t) && !ptrace::get_regs(t.host_tid(), t.regs()).is_error()) {
+    if (has_deliverable(t)) {
         t.set_state(Task::State::Handling);
         deliver_signals(t, std::nullopt);
         if (t.state() == Task::State::Exiting)
@@ -370,7 +418,9 @@ void Kernel::park(Task& t, SyscallOutcome& o)
             t.m_timer = std::make_unique<boost::asio::steady_timer>(event_loop());
         t.m_timer->expires_at(*o.deadline());
         Task* tp = &t;
+        io_started();
         t.m_timer->async_wait([this, tp](boost::system::error_code ec) {
+            io_finished();
             if (ec)
                 return;
             tp->m_timed_out = true;
@@ -635,8 +685,6 @@ void Kernel::become_zombie(std::shared_ptr<ThreadGroup> g)
         // Like the init of a pid namespace: its death ends every other process.
         shutdown_all();
         m_groups.erase(g->vpid);
-        if (m_tasks.empty())
-            event_loop().stop();
         return;
     }
     // Orphans go to init (Linux forget_original_parent()).

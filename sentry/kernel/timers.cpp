@@ -41,7 +41,9 @@ void IntervalTimer::wait()
 {
     m_timer.expires_at(m_expiry);
     uint64_t gen = m_generation;
+    io_started();
     m_timer.async_wait([this, gen](boost::system::error_code ec) {
+        io_finished();
         if (ec || gen != m_generation || !m_armed)
             return;
         uint64_t overruns = 0;

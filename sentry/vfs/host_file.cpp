@@ -96,18 +96,24 @@ void HostFile::arm(uint32_t mask)
     using boost::asio::posix::descriptor_base;
     if ((mask & (POLLIN | POLLHUP | POLLERR)) && !m_read_armed) {
         m_read_armed = true;
+        io_started();
         m_watch->async_wait(descriptor_base::wait_read, [this](boost::system::error_code ec) {
+            io_finished();
+            if (ec == boost::asio::error::operation_aborted)
+                return; // the file may be gone
             m_read_armed = false;
-            if (ec != boost::asio::error::operation_aborted)
-                m_wq.notify(POLLIN | POLLHUP | POLLERR);
+            m_wq.notify(POLLIN | POLLHUP | POLLERR);
         });
     }
     if ((mask & POLLOUT) && !m_write_armed) {
         m_write_armed = true;
+        io_started();
         m_watch->async_wait(descriptor_base::wait_write, [this](boost::system::error_code ec) {
+            io_finished();
+            if (ec == boost::asio::error::operation_aborted)
+                return;
             m_write_armed = false;
-            if (ec != boost::asio::error::operation_aborted)
-                m_wq.notify(POLLOUT | POLLERR);
+            m_wq.notify(POLLOUT | POLLERR);
         });
     }
 }

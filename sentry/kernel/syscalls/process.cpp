@@ -132,19 +132,17 @@ SENTRY_SYSCALL(clone)
     // The sentry is the only tracer and every child is traced from birth.
     flags &= ~static_cast<uint64_t>(CLONE_UNTRACED | CLONE_PTRACE);
     Kernel::CloneRequest req{flags, args.arg(2), args.arg(3)};
-    return inject_clone(t, SYS_clone, {flags, args.arg(1), args.arg(2), args.arg(3), args.arg(4), 0}, req);
+    return inject_clone(t, SYS_clone, {flags, args.arg(1), args.arg(2), args.arg(3), args.arg(4), args.arg(5)}, req);
 }
 
-SENTRY_SYSCALL(fork)
-{
-    (void)args;
-    return inject_clone(t, SYS_fork, {}, Kernel::CloneRequest{SIGCHLD, 0, 0});
-}
+// fork and vfork run with the guest's own argument registers: the child starts
+// from the injected register state, and code such as glibc's vfork() keeps its
+// return address in rdi across the call.
+SENTRY_SYSCALL(fork) { return inject_clone(t, SYS_fork, args.a, Kernel::CloneRequest{SIGCHLD, 0, 0}); }
 
 SENTRY_SYSCALL(vfork)
 {
-    (void)args;
-    return inject_clone(t, SYS_vfork, {}, Kernel::CloneRequest{CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0});
+    return inject_clone(t, SYS_vfork, args.a, Kernel::CloneRequest{CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0});
 }
 
 SENTRY_SYSCALL(execve)
