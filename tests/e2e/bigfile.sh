@@ -32,4 +32,6 @@ with open(sys.argv[1], "w") as f:
         i += 1
 PY
 cd "$work" || exit 2
+# sort may spill to temporary files: keep both runs' inside $work, removed on exit.
+export TMPDIR=$work
 bash "$here/difftest.sh" --timeout 60 "$sentry" -- "$(command -v "$tool")" data.txt
