@@ -34,6 +34,7 @@ static void report(const char* what, long r)
 
 int main(void)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0); // a hang or crash under the sentry still shows how far it got
     long page = sysconf(_SC_PAGESIZE);
     // Two pages, the second one unmapped: `unmapped` is an address that is certainly bad,
     // and `edge` is a buffer whose tail runs into it.

@@ -19,6 +19,7 @@ static void try_exec(const char* path)
 
 int main(void)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0); // a hang or crash under the sentry still shows how far it got
     try_exec("/nonexistent/program");
     try_exec("/etc/os-release"); // not executable
     try_exec("/usr");            // a directory

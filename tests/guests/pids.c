@@ -22,6 +22,7 @@ static void* thread_main(void* arg)
 
 int main(void)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0); // a hang or crash under the sentry still shows how far it got
     pid_t pid = getpid();
     int x = 0;
     long r = syscall(SYS_set_tid_address, &x);

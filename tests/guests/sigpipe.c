@@ -28,6 +28,7 @@ static void report_write(const char* what)
 
 int main(void)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0); // a hang or crash under the sentry still shows how far it got
     fflush(stdout);
     pid_t child = fork();
     if (child == 0) {
