@@ -24,6 +24,9 @@ namespace sentry::kernel {
 
 namespace {
 
+// Set by the handler of SIGINT/TERM/HUP/QUIT when one interrupts a blocking waitpid.
+volatile sig_atomic_t g_stop_signal = 0;
+
 bool is_fault_signal(int sig)
 {
     return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP || sig == SIGSYS;
@@ -117,7 +120,7 @@ int Kernel::run(const std::string& path, const std::vector<std::string>& argv,
     sigprocmask(SIG_BLOCK, &set, nullptr);
     signal(SIGPIPE, SIG_IGN);
     struct sigaction wake {};
-    wake.sa_handler = [](int) {};
+    wake.sa_handler = [](int sig) { g_stop_signal = sig; };
     for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT})
         sigaction(s, &wake, nullptr);
     m_sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -163,12 +166,14 @@ int Kernel::run(const std::string& path, const std::vector<std::string>& argv,
     auto on_signals = [&] {
         signalfd_siginfo si[8];
         ssize_t n = read(m_sigfd, si, sizeof si);
-        for (ssize_t i = 0; i < n / static_cast<ssize_t>(sizeof si[0]); ++i) {
-            if (si[i].ssi_signo != SIGCHLD && !m_done) {
-                // The sentry was asked to stop: end the guests, report as a shell would.
-                m_exit_status = 128 + static_cast<int>(si[i].ssi_signo);
-                shutdown_all();
-            }
+        int stop_sig = g_stop_signal;
+        for (ssize_t i = 0; i < n / static_cast<ssize_t>(sizeof si[0]); ++i)
+            if (si[i].ssi_signo != SIGCHLD)
+                stop_sig = static_cast<int>(si[i].ssi_signo);
+        if (stop_sig && !m_done) {
+            // The sentry was asked to stop: end the guests, report as a shell would.
+            m_exit_status = 128 + stop_sig;
+            shutdown_all();
         }
         drain_waits();
     };
