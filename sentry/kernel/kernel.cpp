@@ -74,6 +74,7 @@ Task* Kernel::create_task(pid_t host_tid, std::shared_ptr<ThreadGroup> g, pid_t 
 void Kernel::destroy_task(Task* t)
 {
     unpark(*t);
+    release_scratch(*t);
     auto& g = t->group();
     g.tasks.remove(t);
     m_vtids.erase(t->vtid());
@@ -300,9 +301,15 @@ void Kernel::on_host_stop(const ptrace::Stop& stop)
     }
     switch (stop.kind) {
     case ptrace::StopKind::SyscallEntry:
+        t->m_stale_step_trap = false;
         handle_syscall(*t);
         return;
     case ptrace::StopKind::SignalDelivery:
+        if (stop.signo == SIGTRAP && t->m_stale_step_trap) {
+            t->m_stale_step_trap = false;
+            resume(*t, 0);
+            return;
+        }
         if (is_fault_signal(stop.signo)) {
             on_fault_signal(*t, stop.signo);
             return;
@@ -398,8 +405,18 @@ void Kernel::apply_outcome(Task& t, SyscallOutcome o)
     }
 }
 
+void Kernel::release_scratch(Task& t)
+{
+    auto& g = t.group();
+    if (g.scratch_owner == &t) {
+        g.scratch_owner = nullptr;
+        g.scratch_wq.notify(~0u);
+    }
+}
+
 void Kernel::finish_syscall(Task& t, long value)
 {
+    release_scratch(t);
     if (m_opts.strace)
         strace_exit(t, value);
     abi::set_syscall_return(t.regs(), value);
@@ -526,6 +543,9 @@ void Kernel::on_inject_stop(Task& t, const ptrace::Stop& stop)
         if (ptrace::get_regs(t.host_tid(), now).is_ok()) {
             long rax = static_cast<long>(now.rax);
             if (rax <= -k_ERESTARTSYS && rax >= -k_ERESTART_RESTARTBLOCK && has_deliverable(t)) {
+                // The host may still report the single-step it owes us as a
+                // SIGTRAP once the thread runs again: that one is ours, not the guest's.
+                t.m_stale_step_trap = true;
                 t.regs() = t.m_saved_regs;
                 t.m_inject_then = nullptr;
                 t.set_state(Task::State::Handling);
@@ -569,6 +589,8 @@ void Kernel::on_clone_event(Task& parent, pid_t child_tid)
         g->fs = (req.flags & CLONE_FS) ? pg.fs : std::make_shared<FsContext>(*pg.fs);
         g->sighand = (req.flags & CLONE_SIGHAND) ? pg.sighand
                                                  : std::make_shared<signals::SignalHandlers>(*pg.sighand);
+        if (req.flags & 0x100000000ULL) // CLONE_CLEAR_SIGHAND: handled signals back to SIG_DFL
+            g->sighand->reset_for_exec();
         g->rlimits = pg.rlimits;
         g->exe = pg.exe;
         g->scratch = pg.scratch;
@@ -624,6 +646,7 @@ void Kernel::on_exec_event(Task& t, const ptrace::Stop& stop)
     g.sighand = std::make_shared<signals::SignalHandlers>(*g.sighand);
     g.sighand->reset_for_exec();
     g.exe = exe;
+    release_scratch(t);
     g.scratch = 0;
     g.posix_timers.clear(); // POSIX timers do not survive execve; itimers do
     t.m_altstack = signals::AltStack{};
@@ -739,6 +762,10 @@ SyscallOutcome Kernel::with_scratch(Task& t, std::string data, std::function<Sys
 {
     if (data.size() > k_scratch_size)
         return Errno(E2BIG);
+    auto& g = t.group();
+    if (g.scratch_owner && g.scratch_owner != &t)
+        return SyscallOutcome::block({{&g.scratch_wq, ~0u}});
+    g.scratch_owner = &t; // released when this syscall finishes
     auto write_and_go = [data = std::move(data), then = std::move(then)](Task& task) -> SyscallOutcome {
         uint64_t addr = task.group().scratch;
         if (ptrace::poke_memory(task.host_tid(), addr, data.data(), data.size()).is_error())

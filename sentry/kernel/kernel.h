@@ -79,6 +79,7 @@ public:
 
     // Record the pending program path of an injected execve (used at PTRACE_EVENT_EXEC).
     void set_pending_exec(Task& t, std::string host_path);
+    void release_scratch(Task& t);
 
     // Clone bookkeeping for an injected clone: flags and tid pointers.
     struct CloneRequest {

@@ -124,6 +124,7 @@ public:
     // The mask to restore once a sigsuspend-like call returns (Linux saved_sigmask).
     std::optional<signals::SigSet> m_saved_mask;
     bool m_interrupt_sent = false; // PTRACE_INTERRUPT on its way
+    bool m_stale_step_trap = false; // an aborted injection may still owe a SIGTRAP
     // Woken whenever a signal is queued for this task (sigtimedwait, signalfd).
     vfs::WaitQueue m_signal_wq;
     bool m_thread_exited = false; // called exit(2) while other threads go on
@@ -170,6 +171,10 @@ public:
     std::array<struct rlimit, RLIM_NLIMITS> rlimits{};
     std::string exe;         // host path of the running program
     uint64_t scratch = 0;    // sentry-owned read-only page in the guest (0 = none yet)
+    // The thread whose injected calls use the scratch page now; others wait, so
+    // that one thread's string cannot replace another's under an in-flight call.
+    Task* scratch_owner = nullptr;
+    vfs::WaitQueue scratch_wq;
     int exit_signal = 17;    // signal sent to the parent on exit (SIGCHLD)
     signals::PendingQueue shared_pending; // process-directed signals
     std::unique_ptr<IntervalTimer> itimer_real; // ITIMER_REAL and alarm(2)

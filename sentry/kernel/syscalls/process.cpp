@@ -14,6 +14,7 @@
 
 #include <climits>
 #include <cstring>
+#include <vector>
 #include <fmt/format.h>
 
 #include "sentry/kernel/path.h"
@@ -133,6 +134,55 @@ SENTRY_SYSCALL(clone)
     flags &= ~static_cast<uint64_t>(CLONE_UNTRACED | CLONE_PTRACE);
     Kernel::CloneRequest req{flags, args.arg(2), args.arg(3)};
     return inject_clone(t, SYS_clone, {flags, args.arg(1), args.arg(2), args.arg(3), args.arg(4), args.arg(5)}, req);
+}
+
+struct CloneArgs {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+static_assert(sizeof(CloneArgs) == 88);
+constexpr uint64_t k_clone_args_size_ver0 = 64;
+constexpr uint64_t k_clone_clear_sighand = 0x100000000ULL;
+constexpr uint64_t k_clone_into_cgroup = 0x200000000ULL;
+
+// Compare Linux kernel/fork.c:copy_clone_args_from_user() and clone3_args_valid().
+SENTRY_SYSCALL(clone3)
+{
+    uint64_t addr = args.arg(0), size = args.arg(1);
+    if (size > 4096)
+        return Errno(E2BIG);
+    if (size < k_clone_args_size_ver0)
+        return Errno(EINVAL);
+    std::vector<uint8_t> raw(size);
+    TRY(t.copy_in(addr, raw.data(), raw.size()));
+    for (size_t i = sizeof(CloneArgs); i < raw.size(); ++i)
+        if (raw[i])
+            return Errno(E2BIG);
+    CloneArgs ca{};
+    std::memcpy(&ca, raw.data(), std::min<size_t>(raw.size(), sizeof ca));
+    if (ca.set_tid_size > 32 || (!ca.set_tid && ca.set_tid_size) || (ca.set_tid && !ca.set_tid_size))
+        return Errno(EINVAL);
+    if (ca.exit_signal & ~static_cast<uint64_t>(CSIGNAL))
+        return Errno(EINVAL);
+    if ((ca.flags & k_clone_into_cgroup) && ca.cgroup > INT_MAX)
+        return Errno(EINVAL);
+    if ((ca.flags & (CLONE_SIGHAND | k_clone_clear_sighand)) == (CLONE_SIGHAND | k_clone_clear_sighand))
+        return Errno(EINVAL);
+    if (ca.flags & k_namespace_flags)
+        return Errno(EPERM);
+    if (ca.set_tid_size || (ca.flags & k_clone_into_cgroup))
+        return Errno(EPERM); // the sandbox does not choose pids or cgroups
+    if (ca.flags & CLONE_PIDFD)
+        return Errno(EINVAL); // pidfds are not emulated yet
+    ca.flags &= ~static_cast<uint64_t>(CLONE_UNTRACED | CLONE_PTRACE);
+    Kernel::CloneRequest req{ca.flags | ca.exit_signal, ca.parent_tid, ca.child_tid};
+    std::string blob(reinterpret_cast<const char*>(&ca), sizeof ca);
+    std::array<uint64_t, 6> regs = args.a;
+    return t.kernel().with_scratch(t, blob, [req, regs](Task& task, uint64_t scratch) -> SyscallOutcome {
+        auto a = regs;
+        a[0] = scratch;
+        a[1] = sizeof(CloneArgs);
+        return inject_clone(task, SYS_clone3, a, req);
+    });
 }
 
 // fork and vfork run with the guest's own argument registers: the child starts
