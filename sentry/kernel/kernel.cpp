@@ -844,6 +844,16 @@ Result<void> Task::copy_out(uint64_t addr, const void* buf, size_t len)
     return {};
 }
 
+size_t Task::copy_in_partial(uint64_t addr, void* buf, size_t len)
+{
+    return ptrace::read_memory_partial(m_host_tid, addr, buf, len);
+}
+
+size_t Task::copy_out_partial(uint64_t addr, const void* buf, size_t len)
+{
+    return ptrace::write_memory_partial(m_host_tid, addr, buf, len);
+}
+
 Result<std::string> Task::copy_string(uint64_t addr, size_t max)
 {
     std::string out;

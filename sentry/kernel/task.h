@@ -74,6 +74,9 @@ public:
     // Guest memory. Bad pointers give EFAULT.
     Result<void> copy_in(uint64_t addr, void* buf, size_t len);
     Result<void> copy_out(uint64_t addr, const void* buf, size_t len);
+    // Bytes moved before the first bad page (0 if the first byte is bad).
+    size_t copy_in_partial(uint64_t addr, void* buf, size_t len);
+    size_t copy_out_partial(uint64_t addr, const void* buf, size_t len);
     template<typename T>
     Result<T> copy_in(uint64_t addr)
     {

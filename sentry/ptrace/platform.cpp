@@ -11,7 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <vector>
 #include <fmt/format.h>
 
 namespace sentry::ptrace {
@@ -231,6 +233,51 @@ Result<size_t> write_memory(pid_t tid, uint64_t addr, const void* buf, size_t le
     if (n < 0)
         return Errno(errno == ESRCH ? ESRCH : EFAULT);
     return static_cast<size_t>(n);
+}
+
+namespace {
+
+size_t transfer_partial(pid_t tid, uint64_t addr, void* buf, size_t len, bool write)
+{
+    size_t done = 0;
+    while (done < len) {
+        std::vector<iovec> remote;
+        uint64_t a = addr + done;
+        size_t batch = 0;
+        while (done + batch < len && remote.size() < 1024) {
+            size_t to_page = 4096 - ((a + batch) & 4095);
+            size_t n = std::min(to_page, len - done - batch);
+            remote.push_back({reinterpret_cast<void*>(a + batch), n});
+            batch += n;
+        }
+        iovec local{static_cast<char*>(buf) + done, batch};
+        ssize_t n = write ? process_vm_writev(tid, &local, 1, remote.data(), remote.size(), 0)
+                          : process_vm_readv(tid, &local, 1, remote.data(), remote.size(), 0);
+        if (n <= 0)
+            break;
+        done += static_cast<size_t>(n);
+        if (static_cast<size_t>(n) < batch)
+            break;
+    }
+    return done;
+}
+
+} // namespace
+
+size_t read_memory_partial(pid_t tid, uint64_t addr, void* buf, size_t len)
+{
+    auto r = read_memory(tid, addr, buf, len);
+    if (r.is_ok() && r.value() == len)
+        return len;
+    return transfer_partial(tid, addr, buf, len, false);
+}
+
+size_t write_memory_partial(pid_t tid, uint64_t addr, const void* buf, size_t len)
+{
+    auto r = write_memory(tid, addr, buf, len);
+    if (r.is_ok() && r.value() == len)
+        return len;
+    return transfer_partial(tid, addr, const_cast<void*>(buf), len, true);
 }
 
 Result<void> poke_memory(pid_t tid, uint64_t addr, const void* buf, size_t len)

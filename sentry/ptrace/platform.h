@@ -77,6 +77,11 @@ Result<void> get_siginfo(pid_t tid, void* siginfo /* siginfo_t */);
 // accessible the way asked) gives EFAULT; partial transfers are reported as such.
 Result<size_t> read_memory(pid_t tid, uint64_t addr, void* buf, size_t len);
 Result<size_t> write_memory(pid_t tid, uint64_t addr, const void* buf, size_t len);
+// As read_memory/write_memory, but a fault part way through gives the bytes moved
+// before the first inaccessible page (the remote range is split at page bounds,
+// since process_vm_* never split one iovec).
+size_t read_memory_partial(pid_t tid, uint64_t addr, void* buf, size_t len);
+size_t write_memory_partial(pid_t tid, uint64_t addr, const void* buf, size_t len);
 // Write through /proc/PID/mem, which may write pages the guest cannot (read-only).
 Result<void> poke_memory(pid_t tid, uint64_t addr, const void* buf, size_t len);
 

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <poll.h>
 
+#include <vector>
+
 namespace sentry::vfs {
 
 bool File::nonblocking() const { return m_flags & O_NONBLOCK; }
@@ -10,6 +12,13 @@ bool File::readable() const { return (m_flags & O_ACCMODE) != O_WRONLY && !(m_fl
 bool File::writable() const { return (m_flags & O_ACCMODE) != O_RDONLY && !(m_flags & O_PATH); }
 
 Result<size_t> File::read(std::span<char>) { return Errno(EINVAL); }
+Result<size_t> File::read_to(const Sink& sink, size_t max)
+{
+    std::vector<char> buf(max);
+    size_t n = TRY(read({buf.data(), max}));
+    return sink({buf.data(), n});
+}
+
 Result<size_t> File::write(std::span<const char>) { return Errno(EINVAL); }
 Result<size_t> File::pread(std::span<char>, off_t) { return Errno(ESPIPE); }
 Result<size_t> File::pwrite(std::span<const char>, off_t) { return Errno(ESPIPE); }

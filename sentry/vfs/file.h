@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -33,6 +34,12 @@ public:
     bool writable() const;
 
     virtual Result<size_t> read(std::span<char> buf);
+    // Read at most `max` bytes and hand them to `sink`, which returns how many it
+    // took (the guest buffer may fault part way). Bytes the sink did not take stay
+    // unread where the file can keep them (pipes; seekable files rewind), as Linux
+    // copies to user memory before it consumes.
+    using Sink = std::function<size_t(std::span<const char>)>;
+    virtual Result<size_t> read_to(const Sink& sink, size_t max);
     virtual Result<size_t> write(std::span<const char> buf);
     virtual Result<size_t> pread(std::span<char> buf, off_t off);
     virtual Result<size_t> pwrite(std::span<const char> buf, off_t off);

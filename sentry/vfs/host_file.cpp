@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <vector>
 
 #include "sentry/common/event_loop.h"
 
@@ -124,6 +125,21 @@ Result<size_t> HostFile::read(std::span<char> buf)
     if (n < 0)
         return Errno(errno == EWOULDBLOCK ? EAGAIN : errno);
     return static_cast<size_t>(n);
+}
+
+Result<size_t> HostFile::read_to(const Sink& sink, size_t max)
+{
+    std::vector<char> buf(max);
+    size_t n = TRY(read({buf.data(), max}));
+    if (n == 0)
+        return size_t{0};
+    size_t taken = sink({buf.data(), n});
+    // A seekable file gives back what the guest could not take.
+    if (taken < n && !m_stream)
+        ::lseek(m_fd, -static_cast<off_t>(n - taken), SEEK_CUR);
+    if (taken == 0)
+        return Errno(EFAULT);
+    return taken;
 }
 
 Result<size_t> HostFile::write(std::span<const char> buf)

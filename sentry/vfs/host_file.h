@@ -24,6 +24,7 @@ public:
     static Result<FileRef> from_inherited(int fd);
 
     Result<size_t> read(std::span<char> buf) override;
+    Result<size_t> read_to(const Sink& sink, size_t max) override;
     Result<size_t> write(std::span<const char> buf) override;
     Result<size_t> pread(std::span<char> buf, off_t off) override;
     Result<size_t> pwrite(std::span<const char> buf, off_t off) override;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <vector>
 #include <fmt/format.h>
 
 namespace sentry::vfs {
@@ -45,6 +46,25 @@ Result<size_t> Pipe::read(std::span<char> buf)
     m_data.erase(m_data.begin(), m_data.begin() + static_cast<long>(n));
     m_wq.notify(POLLOUT);
     return n;
+}
+
+Result<size_t> Pipe::read_to(const File::Sink& sink, size_t max)
+{
+    if (max == 0)
+        return size_t{0};
+    if (m_data.empty()) {
+        if (m_writers == 0)
+            return size_t{0};
+        return Errno(EAGAIN);
+    }
+    size_t n = std::min(max, m_data.size());
+    std::vector<char> tmp(m_data.begin(), m_data.begin() + static_cast<long>(n));
+    size_t taken = sink({tmp.data(), n});
+    if (taken == 0)
+        return Errno(EFAULT); // nothing consumed: the data stays in the pipe
+    m_data.erase(m_data.begin(), m_data.begin() + static_cast<long>(taken));
+    m_wq.notify(POLLOUT);
+    return taken;
 }
 
 Result<size_t> Pipe::write(std::span<const char> buf)
@@ -110,6 +130,13 @@ Result<size_t> PipeEnd::read(std::span<char> buf)
     if (m_write_end)
         return Errno(EBADF);
     return m_pipe->read(buf);
+}
+
+Result<size_t> PipeEnd::read_to(const Sink& sink, size_t max)
+{
+    if (m_write_end)
+        return Errno(EBADF);
+    return m_pipe->read_to(sink, max);
 }
 
 Result<size_t> PipeEnd::write(std::span<const char> buf)

@@ -23,6 +23,7 @@ public:
     size_t writers() const { return m_writers; }
 
     Result<size_t> read(std::span<char> buf);
+    Result<size_t> read_to(const File::Sink& sink, size_t max);
     Result<size_t> write(std::span<const char> buf);
     uint32_t poll_read_end() const;
     uint32_t poll_write_end() const;
@@ -50,6 +51,7 @@ public:
     ~PipeEnd() override;
 
     Result<size_t> read(std::span<char> buf) override;
+    Result<size_t> read_to(const Sink& sink, size_t max) override;
     Result<size_t> write(std::span<const char> buf) override;
     Result<struct stat> stat() override;
     uint32_t poll_events() override;

@@ -13,6 +13,7 @@
 #include <climits>
 
 #include "sentry/kernel/syscalls/syscalls.h"
+#include "sentry/vfs/pipe.h"
 
 namespace sentry::kernel {
 
@@ -70,41 +71,42 @@ size_t total_len(const std::vector<Segment>& segs)
     return n;
 }
 
-// Copy `n` bytes of guest data at logical offset `from` of the segments.
-Result<void> gather(Task& t, const std::vector<Segment>& segs, size_t from, char* out, size_t n)
+// Copy up to `n` bytes of guest data at logical offset `from` of the segments;
+// returns how many could be read before the first bad page.
+size_t gather(Task& t, const std::vector<Segment>& segs, size_t from, char* out, size_t n)
 {
+    size_t got = 0;
     for (auto& s : segs) {
-        if (n == 0)
+        if (got == n)
             break;
         if (from >= s.len) {
             from -= s.len;
             continue;
         }
-        size_t take = std::min(s.len - from, n);
-        TRY(t.copy_in(s.addr + from, out, take));
-        out += take;
-        n -= take;
+        size_t take = std::min(s.len - from, n - got);
+        size_t c = t.copy_in_partial(s.addr + from, out + got, take);
+        got += c;
+        if (c < take)
+            break;
         from = 0;
     }
-    return {};
+    return got;
 }
 
-Result<void> scatter(Task& t, const std::vector<Segment>& segs, size_t from, const char* in, size_t n)
+// Copy `in` to the segments; returns how many bytes landed before a bad page.
+size_t scatter(Task& t, const std::vector<Segment>& segs, std::span<const char> in)
 {
+    size_t put = 0;
     for (auto& s : segs) {
-        if (n == 0)
+        if (put == in.size())
             break;
-        if (from >= s.len) {
-            from -= s.len;
-            continue;
-        }
-        size_t take = std::min(s.len - from, n);
-        TRY(t.copy_out(s.addr + from, in, take));
-        in += take;
-        n -= take;
-        from = 0;
+        size_t take = std::min(s.len, in.size() - put);
+        size_t c = t.copy_out_partial(s.addr, in.data() + put, take);
+        put += c;
+        if (c < take)
+            break;
     }
-    return {};
+    return put;
 }
 
 // The result of a write that moved `done` bytes and then met `err` (if any).
@@ -122,7 +124,9 @@ SyscallOutcome finish_write(Task& t, size_t done, std::optional<Errno> err)
     return 0;
 }
 
-// Read into guest segments. `pos` < 0: the file's own position.
+// Read into guest segments. `pos` < 0: the file's own position. Data is copied
+// to the guest before it is consumed: a bad buffer gives EFAULT (or the bytes
+// that fit before the fault) and loses nothing.
 SyscallOutcome do_read(Task& t, int fd, const std::vector<Segment>& segs, off_t pos)
 {
     auto f = TRY(file_for(t, fd));
@@ -132,18 +136,25 @@ SyscallOutcome do_read(Task& t, int fd, const std::vector<Segment>& segs, off_t 
     if (want == 0)
         return 0;
     size_t n = std::min(want, k_chunk);
-    auto& buf = io_buffer(n);
-    for (;;) {
-        auto r = pos >= 0 ? f->pread({buf.data(), n}, pos) : f->read({buf.data(), n});
-        if (r.is_error()) {
-            if (r.error() == Errno(EAGAIN) && !f->nonblocking() && f->wait_queue())
-                return SyscallOutcome::block({{f->wait_queue(), POLLIN | POLLHUP | POLLERR}});
-            return r.error();
+    Result<size_t> r = size_t{0};
+    if (pos >= 0) {
+        auto& buf = io_buffer(n);
+        r = f->pread({buf.data(), n}, pos);
+        if (r.is_ok() && r.value() > 0) {
+            size_t put = scatter(t, segs, {buf.data(), r.value()});
+            if (put == 0)
+                return Errno(EFAULT);
+            r = put;
         }
-        size_t got = r.value();
-        TRY(scatter(t, segs, 0, buf.data(), got));
-        return got;
+    } else {
+        r = f->read_to([&](std::span<const char> data) { return scatter(t, segs, data); }, n);
     }
+    if (r.is_error()) {
+        if (r.error() == Errno(EAGAIN) && !f->nonblocking() && f->wait_queue())
+            return SyscallOutcome::block({{f->wait_queue(), POLLIN | POLLHUP | POLLERR}});
+        return r.error();
+    }
+    return r.value();
 }
 
 SyscallOutcome do_write(Task& t, int fd, const std::vector<Segment>& segs, off_t pos)
@@ -162,8 +173,18 @@ SyscallOutcome do_write(Task& t, int fd, const std::vector<Segment>& segs, off_t
     while (done < want) {
         size_t n = std::min(want - done, k_chunk);
         auto& buf = io_buffer(n);
-        if (auto g = gather(t, segs, done, buf.data(), n); g.is_error())
-            return finish_write(t, done, g.error());
+        // Linux writes what it could copy before a bad page, then stops.
+        size_t got = gather(t, segs, done, buf.data(), n);
+        if (got == 0)
+            return finish_write(t, done, Errno(EFAULT));
+        bool faulted = got < n;
+        if (faulted && dynamic_cast<vfs::PipeEnd*>(f.get())) {
+            // A pipe commits only whole pages it copied (Linux pipe_write()).
+            got -= got % vfs::Pipe::k_pipe_buf;
+            if (got == 0)
+                return finish_write(t, done, Errno(EFAULT));
+        }
+        n = got;
         auto r = pos >= 0 ? f->pwrite({buf.data(), n}, pos + static_cast<off_t>(done)) : f->write({buf.data(), n});
         if (r.is_error()) {
             if (r.error() == Errno(EAGAIN) && !f->nonblocking() && f->wait_queue()) {
@@ -173,7 +194,7 @@ SyscallOutcome do_write(Task& t, int fd, const std::vector<Segment>& segs, off_t
             return finish_write(t, done, r.error());
         }
         done += r.value();
-        if (r.value() == 0)
+        if (r.value() == 0 || (faulted && r.value() == n))
             break;
         if (pos >= 0 || !f->wait_queue())
             if (r.value() < n)
