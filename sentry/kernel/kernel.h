@@ -12,6 +12,7 @@
 
 #include <sys/types.h>
 
+#include <bitset>
 #include <functional>
 #include <map>
 #include <memory>
@@ -145,6 +146,9 @@ private:
     std::unordered_map<pid_t, CloneRequest> m_pending_clone;
     std::unordered_map<pid_t, std::string> m_pending_exec;
     std::set<long> m_logged_unsupported;
+    // Which syscall numbers guests made (for docs/STATUS.md's census of tests).
+    std::bitset<512> m_census;
+    void write_census();
     bool m_done = false;
     pid_t m_foreground_pgrp = 1;
     int m_exit_status = 0;
