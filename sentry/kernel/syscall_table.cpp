@@ -138,6 +138,23 @@ const Row k_rows[] = {
     {SYS_chdir, sys_chdir, S::Emulated, ""},
     {SYS_fchdir, sys_fchdir, S::Emulated, ""},
     {SYS_umask, sys_umask, S::Emulated, ""},
+    // identity.cpp
+    {SYS_getuid, sys_getuid, S::Emulated, "the sentry's credentials"},
+    {SYS_geteuid, sys_geteuid, S::Emulated, "the sentry's credentials"},
+    {SYS_getgid, sys_getgid, S::Emulated, "the sentry's credentials"},
+    {SYS_getegid, sys_getegid, S::Emulated, "the sentry's credentials"},
+    {SYS_getresuid, sys_getresuid, S::Emulated, "the sentry's credentials"},
+    {SYS_getresgid, sys_getresgid, S::Emulated, "the sentry's credentials"},
+    {SYS_getgroups, sys_getgroups, S::Emulated, "the sentry's credentials"},
+    {SYS_setuid, sys_setuid, S::Partial, "no emulated credentials: succeeds only if nothing changes, else EPERM"},
+    {SYS_setgid, sys_setgid, S::Partial, "no emulated credentials: succeeds only if nothing changes, else EPERM"},
+    {SYS_setreuid, sys_setreuid, S::Partial, "no emulated credentials: succeeds only if nothing changes, else EPERM"},
+    {SYS_setregid, sys_setregid, S::Partial, "no emulated credentials: succeeds only if nothing changes, else EPERM"},
+    {SYS_setresuid, sys_setresuid, S::Partial, "no emulated credentials: succeeds only if nothing changes, else EPERM"},
+    {SYS_setresgid, sys_setresgid, S::Partial, "no emulated credentials: succeeds only if nothing changes, else EPERM"},
+    {SYS_setfsuid, sys_setfsuid, S::Partial, "returns the fsuid, never changes it"},
+    {SYS_setfsgid, sys_setfsgid, S::Partial, "returns the fsgid, never changes it"},
+    {SYS_setgroups, sys_setgroups, S::Partial, "no emulated credentials: succeeds only if nothing changes, else EPERM"},
 };
 
 struct Table {

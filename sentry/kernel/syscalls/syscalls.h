@@ -116,4 +116,22 @@ SENTRY_SYSCALL(chdir);
 SENTRY_SYSCALL(fchdir);
 SENTRY_SYSCALL(umask);
 
+// identity.cpp
+SENTRY_SYSCALL(getuid);
+SENTRY_SYSCALL(geteuid);
+SENTRY_SYSCALL(getgid);
+SENTRY_SYSCALL(getegid);
+SENTRY_SYSCALL(getresuid);
+SENTRY_SYSCALL(getresgid);
+SENTRY_SYSCALL(getgroups);
+SENTRY_SYSCALL(setuid);
+SENTRY_SYSCALL(setgid);
+SENTRY_SYSCALL(setreuid);
+SENTRY_SYSCALL(setregid);
+SENTRY_SYSCALL(setresuid);
+SENTRY_SYSCALL(setresgid);
+SENTRY_SYSCALL(setfsuid);
+SENTRY_SYSCALL(setfsgid);
+SENTRY_SYSCALL(setgroups);
+
 } // namespace sentry::kernel
