@@ -155,6 +155,16 @@ const Row k_rows[] = {
     {SYS_setfsuid, sys_setfsuid, S::Partial, "returns the fsuid, never changes it"},
     {SYS_setfsgid, sys_setfsgid, S::Partial, "returns the fsgid, never changes it"},
     {SYS_setgroups, sys_setgroups, S::Partial, "no emulated credentials: succeeds only if nothing changes, else EPERM"},
+    // time.cpp
+    {SYS_clock_gettime, sys_clock_gettime, S::Emulated, "CPU clocks: the guest's host process/threads; no PTP clock fds"},
+    {SYS_clock_getres, sys_clock_getres, S::Emulated, "CPU clocks: the guest's host process/threads; no PTP clock fds"},
+    {SYS_gettimeofday, sys_gettimeofday, S::Emulated, ""},
+    {SYS_time, sys_time, S::Emulated, ""},
+    {SYS_nanosleep, sys_nanosleep, S::Emulated, "interrupted: EINTR with the time left (no restart block)"},
+    {SYS_clock_nanosleep, sys_clock_nanosleep, S::Emulated, "CPU clocks polled; interrupted: EINTR (no restart block)"},
+    {SYS_times, sys_times, S::Partial, "children's times as the host counts them (the sentry reaps them: 0)"},
+    {SYS_getrusage, sys_getrusage, S::Partial, "RUSAGE_CHILDREN all zero; no block I/O counts"},
+    {SYS_sysinfo, sys_sysinfo, S::Emulated, "host figures; procs counts the sandbox's tasks"},
 };
 
 struct Table {

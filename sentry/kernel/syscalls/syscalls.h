@@ -134,4 +134,15 @@ SENTRY_SYSCALL(setfsuid);
 SENTRY_SYSCALL(setfsgid);
 SENTRY_SYSCALL(setgroups);
 
+// time.cpp
+SENTRY_SYSCALL(clock_gettime);
+SENTRY_SYSCALL(clock_getres);
+SENTRY_SYSCALL(gettimeofday);
+SENTRY_SYSCALL(time);
+SENTRY_SYSCALL(nanosleep);
+SENTRY_SYSCALL(clock_nanosleep);
+SENTRY_SYSCALL(times);
+SENTRY_SYSCALL(getrusage);
+SENTRY_SYSCALL(sysinfo);
+
 } // namespace sentry::kernel
