@@ -165,6 +165,24 @@ const Row k_rows[] = {
     {SYS_times, sys_times, S::Partial, "children's times as the host counts them (the sentry reaps them: 0)"},
     {SYS_getrusage, sys_getrusage, S::Partial, "RUSAGE_CHILDREN all zero; no block I/O counts"},
     {SYS_sysinfo, sys_sysinfo, S::Emulated, "host figures; procs counts the sandbox's tasks"},
+    // misc.cpp
+    {SYS_getrandom, sys_getrandom, S::Emulated, ""},
+    {SYS_prlimit64, sys_prlimit64, S::Emulated, "AS/DATA/STACK/MEMLOCK/CORE/CPU also set on the host process"},
+    {SYS_getrlimit, sys_getrlimit, S::Emulated, ""},
+    {SYS_setrlimit, sys_setrlimit, S::Emulated, "AS/DATA/STACK/MEMLOCK/CORE/CPU also set on the host process"},
+    {SYS_sched_getaffinity, sys_sched_getaffinity, S::Emulated, "the guest thread's host mask"},
+    {SYS_sched_setaffinity, sys_sched_setaffinity, S::Emulated, "applied to the guest's host thread"},
+    {SYS_sched_yield, sys_sched_yield, S::Emulated, ""},
+    {SYS_sched_getscheduler, sys_sched_getscheduler, S::Emulated, ""},
+    {SYS_sched_getparam, sys_sched_getparam, S::Emulated, ""},
+    {SYS_sched_setscheduler, sys_sched_setscheduler, S::Partial, "SCHED_FIFO/RR: EPERM; others applied to the host thread"},
+    {SYS_sched_setparam, sys_sched_setparam, S::Partial, "applied to the host thread (never real-time)"},
+    {SYS_sched_get_priority_max, sys_sched_get_priority_max, S::Emulated, ""},
+    {SYS_sched_get_priority_min, sys_sched_get_priority_min, S::Emulated, ""},
+    {SYS_sched_rr_get_interval, sys_sched_rr_get_interval, S::Emulated, ""},
+    {SYS_getpriority, sys_getpriority, S::Emulated, "nice values of the guest's host threads"},
+    {SYS_setpriority, sys_setpriority, S::Emulated, "applied to the guest's host threads"},
+    {SYS_getcpu, sys_getcpu, S::Injected, ""},
 };
 
 struct Table {

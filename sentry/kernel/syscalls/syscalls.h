@@ -145,4 +145,23 @@ SENTRY_SYSCALL(times);
 SENTRY_SYSCALL(getrusage);
 SENTRY_SYSCALL(sysinfo);
 
+// misc.cpp
+SENTRY_SYSCALL(getrandom);
+SENTRY_SYSCALL(prlimit64);
+SENTRY_SYSCALL(getrlimit);
+SENTRY_SYSCALL(setrlimit);
+SENTRY_SYSCALL(sched_getaffinity);
+SENTRY_SYSCALL(sched_setaffinity);
+SENTRY_SYSCALL(sched_yield);
+SENTRY_SYSCALL(sched_getscheduler);
+SENTRY_SYSCALL(sched_getparam);
+SENTRY_SYSCALL(sched_setscheduler);
+SENTRY_SYSCALL(sched_setparam);
+SENTRY_SYSCALL(sched_get_priority_max);
+SENTRY_SYSCALL(sched_get_priority_min);
+SENTRY_SYSCALL(sched_rr_get_interval);
+SENTRY_SYSCALL(getpriority);
+SENTRY_SYSCALL(setpriority);
+SENTRY_SYSCALL(getcpu);
+
 } // namespace sentry::kernel
