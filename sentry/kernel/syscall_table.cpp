@@ -187,6 +187,9 @@ const Row k_rows[] = {
     {SYS_fremovexattr, sys_fremovexattr, S::Emulated, ""},
     {SYS_mknod, sys_mknod, S::Partial, "FIFOs, sockets, regular files; device nodes: EPERM (no CAP_MKNOD in the sandbox)"},
     {SYS_mknodat, sys_mknodat, S::Partial, "FIFOs, sockets, regular files; device nodes: EPERM (no CAP_MKNOD in the sandbox)"},
+    // splice.cpp
+    {SYS_sendfile, sys_sendfile, S::Partial, "source must be seekable (sockets, ttys: EINVAL); at most 64 MiB per call"},
+    {SYS_copy_file_range, sys_copy_file_range, S::Partial, "host copy_file_range between host files; at most 64 MiB per call"},
     // identity.cpp
     {SYS_getuid, sys_getuid, S::Emulated, "the sentry's credentials"},
     {SYS_geteuid, sys_geteuid, S::Emulated, "the sentry's credentials"},

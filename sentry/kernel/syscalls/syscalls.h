@@ -165,6 +165,10 @@ SENTRY_SYSCALL(fremovexattr);
 SENTRY_SYSCALL(mknod);
 SENTRY_SYSCALL(mknodat);
 
+// splice.cpp
+SENTRY_SYSCALL(sendfile);
+SENTRY_SYSCALL(copy_file_range);
+
 // identity.cpp
 SENTRY_SYSCALL(getuid);
 SENTRY_SYSCALL(geteuid);
