@@ -190,6 +190,11 @@ const Row k_rows[] = {
     // splice.cpp
     {SYS_sendfile, sys_sendfile, S::Partial, "source must be seekable (sockets, ttys: EINVAL); at most 64 MiB per call"},
     {SYS_copy_file_range, sys_copy_file_range, S::Partial, "host copy_file_range between host files; at most 64 MiB per call"},
+    // poll.cpp
+    {SYS_poll, sys_poll, S::Emulated, "interrupted: EINTR (no restart block)"},
+    {SYS_ppoll, sys_ppoll, S::Emulated, ""},
+    {SYS_select, sys_select, S::Emulated, "nfds clamped to an estimate of the fd table's size"},
+    {SYS_pselect6, sys_pselect6, S::Emulated, "nfds clamped to an estimate of the fd table's size"},
     // identity.cpp
     {SYS_getuid, sys_getuid, S::Emulated, "the sentry's credentials"},
     {SYS_geteuid, sys_geteuid, S::Emulated, "the sentry's credentials"},

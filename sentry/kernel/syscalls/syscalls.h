@@ -169,6 +169,12 @@ SENTRY_SYSCALL(mknodat);
 SENTRY_SYSCALL(sendfile);
 SENTRY_SYSCALL(copy_file_range);
 
+// poll.cpp
+SENTRY_SYSCALL(poll);
+SENTRY_SYSCALL(ppoll);
+SENTRY_SYSCALL(select);
+SENTRY_SYSCALL(pselect6);
+
 // identity.cpp
 SENTRY_SYSCALL(getuid);
 SENTRY_SYSCALL(geteuid);
