@@ -46,15 +46,17 @@ uint32_t readiness(vfs::File& f)
     return ev;
 }
 
-// What to be woken for while waiting for `events`: a writer is not woken by data
-// arriving to read (a host file would arm its read watch and wake it in a loop).
+// What to be woken for while waiting for `events`. A writer waits for POLLOUT only:
+// every queue notifies POLLOUT together with the errors a writer cares about, and a
+// host file arms its read watch for any mask with POLLHUP or POLLERR, which would
+// wake a writer again and again while the file has data to read.
 uint32_t wake_mask(uint32_t events)
 {
     uint32_t m = 0;
     if (events & (POLLIN | POLLRDNORM | POLLRDBAND | POLLPRI))
         m |= POLLIN | POLLPRI | POLLHUP | POLLERR;
     if (events & (POLLOUT | POLLWRNORM | POLLWRBAND))
-        m |= POLLOUT | POLLERR;
+        m |= POLLOUT;
     return m ? m : POLLHUP | POLLERR;
 }
 

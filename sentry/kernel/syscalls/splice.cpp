@@ -108,7 +108,7 @@ SENTRY_SYSCALL(sendfile)
         auto w = out->write({buf.data(), static_cast<size_t>(got)});
         if (w.is_error()) {
             if (w.error() == Errno(EAGAIN) && done == 0 && !out->nonblocking() && out->wait_queue())
-                return SyscallOutcome::block({{out->wait_queue(), POLLOUT | POLLERR}});
+                return SyscallOutcome::block({{out->wait_queue(), POLLOUT}}); // see poll.cpp:wake_mask()
             err = w.error();
             break;
         }
