@@ -686,6 +686,8 @@ void Kernel::exit_group(ThreadGroup& g, int wait_status)
     g.exiting = true;
     g.wait_status = wait_status;
     g.itimer_real.reset();
+    g.itimer_virtual.reset();
+    g.itimer_prof.reset();
     g.posix_timers.clear();
     // Files go first, as in Linux do_exit(): a parent woken by the exit sees the
     // pipes closed.
@@ -718,6 +720,8 @@ void Kernel::on_task_gone(pid_t tid, const ptrace::Stop& stop)
                                                                 : (stop.signo | (stop.core ? 0x80 : 0));
         g->fds.reset();
         g->itimer_real.reset();
+        g->itimer_virtual.reset();
+        g->itimer_prof.reset();
         g->posix_timers.clear();
     }
     become_zombie(g);

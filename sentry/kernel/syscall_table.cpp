@@ -41,6 +41,7 @@ const Row k_rows[] = {
     {SYS_gettid, sys_gettid, S::Emulated, "virtual tid"},
     {SYS_set_tid_address, sys_set_tid_address, S::Injected, "runs natively for clear_child_tid; returns the virtual tid"},
     {SYS_clone, sys_clone, S::Injected, "namespaces: EPERM; CLONE_PIDFD: EINVAL; tids rewritten to virtual"},
+    {SYS_clone3, sys_clone3, S::Injected, "as clone; set_tid and CLONE_INTO_CGROUP: EPERM; struct passed through the scratch page"},
     {SYS_fork, sys_fork, S::Injected, ""},
     {SYS_vfork, sys_vfork, S::Injected, ""},
     {SYS_execve, sys_execve, S::Injected, "path resolved by the sentry, written to a read-only scratch page"},
@@ -72,8 +73,8 @@ const Row k_rows[] = {
     {SYS_rt_tgsigqueueinfo, sys_rt_tgsigqueueinfo, S::Emulated, ""},
     // timer.cpp
     {SYS_alarm, sys_alarm, S::Emulated, ""},
-    {SYS_getitimer, sys_getitimer, S::Partial, "ITIMER_REAL only; VIRTUAL/PROF give EINVAL"},
-    {SYS_setitimer, sys_setitimer, S::Partial, "ITIMER_REAL only; VIRTUAL/PROF give EINVAL"},
+    {SYS_getitimer, sys_getitimer, S::Emulated, "VIRTUAL/PROF count the guest process's host CPU clocks"},
+    {SYS_setitimer, sys_setitimer, S::Emulated, "VIRTUAL/PROF count the guest process's host CPU clocks"},
     {SYS_timer_create, sys_timer_create, S::Partial, "REALTIME/MONOTONIC/BOOTTIME/TAI clocks; CPU clocks ENOTSUP"},
     {SYS_timer_settime, sys_timer_settime, S::Emulated, ""},
     {SYS_timer_gettime, sys_timer_gettime, S::Emulated, ""},

@@ -181,6 +181,8 @@ public:
     int exit_signal = 17;    // signal sent to the parent on exit (SIGCHLD)
     signals::PendingQueue shared_pending; // process-directed signals
     std::unique_ptr<IntervalTimer> itimer_real; // ITIMER_REAL and alarm(2)
+    std::unique_ptr<CpuIntervalTimer> itimer_virtual;
+    std::unique_ptr<CpuIntervalTimer> itimer_prof;
     std::map<int, std::unique_ptr<PosixTimer>> posix_timers;
     bool no_new_privs = false;
     bool child_subreaper = false;

@@ -39,4 +39,35 @@ private:
     uint64_t m_generation = 0;
 };
 
+// An interval timer that counts a process's CPU time (ITIMER_VIRTUAL: user time,
+// ITIMER_PROF: user + system). The host keeps the guest's CPU clocks; the sentry
+// checks them no earlier than the CPU time left could possibly have been used
+// (wall time left divided by the number of CPUs) and fires once it has.
+class CpuIntervalTimer {
+public:
+    using Fire = std::function<void()>;
+    using CpuClock = std::function<std::chrono::nanoseconds()>;
+
+    CpuIntervalTimer(CpuClock clock, Fire fire);
+    ~CpuIntervalTimer();
+    CpuIntervalTimer(const CpuIntervalTimer&) = delete;
+    CpuIntervalTimer& operator=(const CpuIntervalTimer&) = delete;
+
+    void arm(std::chrono::nanoseconds value, std::chrono::nanoseconds interval);
+    void disarm();
+    std::chrono::nanoseconds remaining() const;
+    std::chrono::nanoseconds interval() const { return m_interval; }
+
+private:
+    void schedule(std::chrono::nanoseconds cpu_left);
+
+    CpuClock m_clock;
+    Fire m_fire;
+    boost::asio::steady_timer m_timer;
+    std::chrono::nanoseconds m_target{0};
+    std::chrono::nanoseconds m_interval{0};
+    bool m_armed = false;
+    uint64_t m_generation = 0;
+};
+
 } // namespace sentry::kernel

@@ -18,6 +18,7 @@ SENTRY_SYSCALL(getppid);
 SENTRY_SYSCALL(gettid);
 SENTRY_SYSCALL(set_tid_address);
 SENTRY_SYSCALL(clone);
+SENTRY_SYSCALL(clone3);
 SENTRY_SYSCALL(fork);
 SENTRY_SYSCALL(vfork);
 SENTRY_SYSCALL(execve);

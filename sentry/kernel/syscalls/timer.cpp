@@ -106,20 +106,67 @@ SENTRY_SYSCALL(alarm)
     return static_cast<long>(secs);
 }
 
+// The guest's CPU clocks, read on the host (Linux MAKE_PROCESS_CPUCLOCK: PROF = user
+// + system, VIRT = user only).
+static std::chrono::nanoseconds process_cpu_time(pid_t host_pid, int which_clock)
+{
+    clockid_t id = static_cast<clockid_t>((~static_cast<unsigned>(host_pid) << 3) | static_cast<unsigned>(which_clock));
+    timespec ts{};
+    if (clock_gettime(id, &ts) < 0)
+        return std::chrono::nanoseconds(0);
+    return from_timespec(ts);
+}
+
+static std::unique_ptr<CpuIntervalTimer>& cpu_timer_slot(Task& t, int which)
+{
+    auto& g = t.group();
+    auto& slot = which == ITIMER_VIRTUAL ? g.itimer_virtual : g.itimer_prof;
+    if (!slot) {
+        std::weak_ptr<ThreadGroup> wg = t.group_ref();
+        Kernel* k = &t.kernel();
+        pid_t host_pid = g.host_pid;
+        int clock = which == ITIMER_VIRTUAL ? 1 /* CPUCLOCK_VIRT */ : 0 /* CPUCLOCK_PROF */;
+        int sig = which == ITIMER_VIRTUAL ? SIGVTALRM : SIGPROF;
+        slot = std::make_unique<CpuIntervalTimer>([host_pid, clock] { return process_cpu_time(host_pid, clock); },
+            [wg, k, sig] {
+                if (auto gp = wg.lock())
+                    (void)k->send_signal(*gp, signals::make_siginfo(sig, SI_KERNEL));
+            });
+    }
+    return slot;
+}
+
+static Result<itimerval> get_itimer(Task& t, int which)
+{
+    itimerval v{};
+    switch (which) {
+    case ITIMER_REAL:
+        return get_real(t);
+    case ITIMER_VIRTUAL:
+    case ITIMER_PROF: {
+        auto& slot = which == ITIMER_VIRTUAL ? t.group().itimer_virtual : t.group().itimer_prof;
+        if (slot) {
+            v.it_value = to_timeval(slot->remaining());
+            v.it_interval = to_timeval(slot->interval());
+        }
+        return v;
+    }
+    default:
+        return Errno(EINVAL);
+    }
+}
+
 SENTRY_SYSCALL(getitimer)
 {
-    int which = args.as_int(0);
-    if (which != ITIMER_REAL)
-        return Errno(EINVAL); // ITIMER_VIRTUAL/PROF: not emulated yet
-    TRY(t.copy_out(args.arg(1), get_real(t)));
+    auto v = TRY(get_itimer(t, args.as_int(0)));
+    TRY(t.copy_out(args.arg(1), v));
     return 0;
 }
 
 SENTRY_SYSCALL(setitimer)
 {
     int which = args.as_int(0);
-    if (which != ITIMER_REAL)
-        return Errno(EINVAL);
+    auto old = TRY(get_itimer(t, which));
     itimerval nv{};
     if (args.arg(1)) {
         nv = TRY(t.copy_in<itimerval>(args.arg(1)));
@@ -127,10 +174,18 @@ SENTRY_SYSCALL(setitimer)
             nv.it_interval.tv_usec >= 1000000)
             return Errno(EINVAL);
     }
-    itimerval old = get_real(t);
     if (args.arg(2))
         TRY(t.copy_out(args.arg(2), old));
-    set_real(t, nv);
+    if (which == ITIMER_REAL) {
+        set_real(t, nv);
+        return 0;
+    }
+    auto& slot = cpu_timer_slot(t, which);
+    auto value = from_timeval(nv.it_value);
+    if (value.count() == 0)
+        slot->disarm();
+    else
+        slot->arm(value, from_timeval(nv.it_interval));
     return 0;
 }
 
