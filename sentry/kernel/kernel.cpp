@@ -454,6 +454,9 @@ void Kernel::finish_syscall(Task& t, long value)
 void Kernel::park(Task& t, SyscallOutcome& o)
 {
     t.set_state(Task::State::Parked);
+    // Each park has its own generation: a timer or a wake-up posted for an earlier
+    // one never touches this one.
+    uint64_t gen = ++t.m_park_gen;
     for (auto& [q, mask] : o.queues()) {
         q->add(&t, mask);
         t.m_waiting_on.push_back(q);
@@ -462,11 +465,14 @@ void Kernel::park(Task& t, SyscallOutcome& o)
         if (!t.m_timer)
             t.m_timer = std::make_unique<boost::asio::steady_timer>(event_loop());
         t.m_timer->expires_at(*o.deadline());
-        Task* tp = &t;
+        pid_t tid = t.host_tid();
         io_started();
-        t.m_timer->async_wait([this, tp](boost::system::error_code ec) {
+        t.m_timer->async_wait([this, tid, gen](boost::system::error_code ec) {
             io_finished();
             if (ec)
+                return;
+            Task* tp = task_by_host_tid(tid);
+            if (!tp || tp->m_park_gen != gen || tp->state() != Task::State::Parked)
                 return;
             tp->m_timed_out = true;
             schedule(*tp);
@@ -485,16 +491,13 @@ void Kernel::unpark(Task& t)
 
 void Kernel::schedule(Task& t)
 {
-    if (t.state() != Task::State::Parked || t.m_wake_posted)
+    if (t.state() != Task::State::Parked || t.m_wake_gen == t.m_park_gen)
         return;
-    t.m_wake_posted = true;
+    uint64_t gen = t.m_wake_gen = t.m_park_gen;
     pid_t tid = t.host_tid();
-    boost::asio::post(event_loop(), [this, tid] {
+    boost::asio::post(event_loop(), [this, tid, gen] {
         Task* tp = task_by_host_tid(tid);
-        if (!tp)
-            return;
-        tp->m_wake_posted = false;
-        if (tp->state() != Task::State::Parked)
+        if (!tp || tp->m_park_gen != gen || tp->state() != Task::State::Parked)
             return;
         unpark(*tp);
         tp->set_state(Task::State::Handling);

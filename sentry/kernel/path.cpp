@@ -58,6 +58,22 @@ Result<AtPath> resolve_at(Task& t, int dirfd, const std::string& path)
         return Errno(ENOENT);
     auto& g = t.group();
     if (path[0] == '/') {
+        // /proc/self/fd/N[/rest], /dev/fd/N[/rest]: the guest's fd N, which the
+        // host knows as the sentry's own fd (Linux proc_fd_link()).
+        for (std::string_view prefix : {"/proc/self/fd/", "/dev/fd/", "/proc/thread-self/fd/"}) {
+            if (path.compare(0, prefix.size(), prefix) != 0)
+                continue;
+            std::string_view rest = std::string_view(path).substr(prefix.size());
+            size_t slash = rest.find('/');
+            auto fd = parse_fd(rest.substr(0, slash));
+            if (!fd || !g.fds)
+                return Errno(ENOENT);
+            auto f = g.fds->get(*fd);
+            if (f.is_error() || f.value()->host_fd() < 0)
+                return Errno(ENOENT);
+            std::string tail = slash == std::string_view::npos ? std::string() : std::string(rest.substr(slash));
+            return AtPath{AT_FDCWD, fmt::format("/proc/self/fd/{}{}", f.value()->host_fd(), tail)};
+        }
         if (starts_with_component(path, "/proc/self"))
             return AtPath{AT_FDCWD, fmt::format("/proc/{}{}", g.host_pid, path.substr(10))};
         if (starts_with_component(path, "/proc/thread-self"))

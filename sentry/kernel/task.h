@@ -107,7 +107,8 @@ public:
     // Parking state owned by the kernel.
     std::vector<vfs::WaitQueue*> m_waiting_on;
     std::unique_ptr<boost::asio::steady_timer> m_timer;
-    bool m_wake_posted = false;
+    uint64_t m_park_gen = 0; // which park the timer and posted wake-ups belong to
+    uint64_t m_wake_gen = 0;
     bool m_timed_out = false;
 
     // Injection state.

@@ -95,7 +95,10 @@ void HostFile::arm(uint32_t mask)
         m_watch.emplace(event_loop(), d);
     }
     using boost::asio::posix::descriptor_base;
-    if ((mask & (POLLIN | POLLHUP | POLLERR)) && !m_read_armed) {
+    // epoll reports errors and hang-ups on either watch; a writer waiting for room
+    // must not be woken by data to read.
+    bool want_read = (mask & POLLIN) || !(mask & POLLOUT);
+    if (want_read && !m_read_armed) {
         m_read_armed = true;
         io_started();
         m_watch->async_wait(descriptor_base::wait_read, [this](boost::system::error_code ec) {

@@ -52,6 +52,15 @@ Result<vfs::FileRef> file_for(Task& t, int fd)
     return t.group().fds->get(fd);
 }
 
+// A guest fd named by a path (/proc/self/fd/N): a closed one is a missing name.
+Result<vfs::FileRef> file_by_name(Task& t, int fd)
+{
+    auto f = file_for(t, fd);
+    if (f.is_error())
+        return Errno(ENOENT);
+    return f;
+}
+
 // Open one of the guest's own fds again by name (/proc/self/fd/N, /dev/stdin, ...).
 Result<vfs::FileRef> reopen_guest_fd(Task& t, int fd, int flags)
 {
@@ -116,7 +125,7 @@ SyscallOutcome do_fstatat(Task& t, int dirfd, uint64_t path_addr, uint64_t buf, 
             st = TRY(f->stat());
         }
     } else if (auto gfd = guest_fd_path(path); gfd && !(flags & AT_SYMLINK_NOFOLLOW)) {
-        auto f = TRY(file_for(t, *gfd));
+        auto f = TRY(file_by_name(t, *gfd));
         st = TRY(f->stat());
     } else {
         auto at = TRY(resolve_at(t, dirfd, path));
@@ -160,7 +169,7 @@ SyscallOutcome do_readlinkat(Task& t, int dirfd, uint64_t path_addr, uint64_t bu
     } else if (path == "/proc/self/cwd") {
         target = host_fd_path(g.fs->cwd_fd);
     } else if (auto gfd = guest_fd_path(path); gfd && path.compare(0, 5, "/dev/") != 0) {
-        auto f = TRY(file_for(t, *gfd));
+        auto f = TRY(file_by_name(t, *gfd));
         target = f->description();
     } else {
         if (path.empty()) {
@@ -238,7 +247,7 @@ SENTRY_SYSCALL(statx)
             TRY(t.copy_out(buf, sx));
             return 0;
         }
-        f = TRY(file_for(t, path.empty() ? dirfd : *guest_fd_path(path)));
+        f = TRY(path.empty() ? file_for(t, dirfd) : file_by_name(t, *guest_fd_path(path)));
         if (f->host_fd() >= 0) {
             if (::statx(f->host_fd(), "", flags | AT_EMPTY_PATH, mask, &sx) < 0)
                 return Errno(errno);
