@@ -104,7 +104,7 @@ const Row k_rows[] = {
     {SYS_dup, sys_dup, S::Emulated, ""},
     {SYS_dup2, sys_dup2, S::Emulated, ""},
     {SYS_dup3, sys_dup3, S::Emulated, ""},
-    {SYS_fcntl, sys_fcntl, S::Partial, "F_SETLKW tries once instead of waiting"},
+    {SYS_fcntl, sys_fcntl, S::Partial, "F_SETLKW waits by retrying every 10 ms; F_NOTIFY, leases: EINVAL"},
     {SYS_pipe, sys_pipe, S::Emulated, ""},
     {SYS_pipe2, sys_pipe2, S::Emulated, ""},
     {SYS_ioctl, sys_ioctl, S::Partial, "FIONREAD, FIONBIO, FIOCLEX, terminal ioctls on host ttys"},

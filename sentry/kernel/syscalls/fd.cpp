@@ -6,6 +6,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <chrono>
+
 #include "sentry/kernel/syscalls/syscalls.h"
 #include "sentry/vfs/host_file.h"
 #include "sentry/vfs/pipe.h"
@@ -150,10 +152,15 @@ SENTRY_SYSCALL(fcntl)
             return Errno(EBADF);
         struct flock fl {};
         TRY(t.copy_in(arg, &fl, sizeof fl));
-        // Never wait inside the host: a blocking lock is tried, not awaited (partial).
+        // Never wait inside the host: a blocking lock is tried, and while it is held
+        // elsewhere the task parks and tries again (interruptible, as F_SETLKW is).
+        bool wait = cmd == F_SETLKW || cmd == F_OFD_SETLKW;
         int hcmd = cmd == F_SETLKW ? F_SETLK : cmd == F_OFD_SETLKW ? F_OFD_SETLK : cmd;
-        if (::fcntl(hfd, hcmd, &fl) < 0)
+        if (::fcntl(hfd, hcmd, &fl) < 0) {
+            if (wait && (errno == EAGAIN || errno == EACCES))
+                return SyscallOutcome::block({}, std::chrono::steady_clock::now() + std::chrono::milliseconds(10));
             return Errno(errno);
+        }
         if (cmd == F_GETLK || cmd == F_OFD_GETLK)
             TRY(t.copy_out(arg, &fl, sizeof fl));
         return 0;
