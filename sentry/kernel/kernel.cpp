@@ -688,6 +688,8 @@ void Kernel::exit_group(ThreadGroup& g, int wait_status)
         return;
     g.exiting = true;
     g.wait_status = wait_status;
+    if (m_opts.strace)
+        strace_print_exit_status(g.vpid, wait_status);
     g.itimer_real.reset();
     g.itimer_virtual.reset();
     g.itimer_prof.reset();

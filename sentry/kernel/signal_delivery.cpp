@@ -12,6 +12,7 @@
 
 #include "sentry/abi/x86_64/syscall_regs.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/strace.h"
 #include "sentry/signals/frame_x86_64.h"
 
 namespace sentry::kernel {
@@ -186,6 +187,8 @@ bool Kernel::setup_frame(Task& t, const abi::SigInfo& info, std::vector<uint8_t>
     auto r = signals::setup_rt_frame(mem, t.regs(), xstate, req, signals::XstateLayout::host());
     if (r.is_error())
         return false;
+    if (m_opts.strace)
+        strace_print_signal(t, info);
     t.m_saved_mask.reset();
     if (r->disarm_altstack)
         t.m_altstack = signals::AltStack{};

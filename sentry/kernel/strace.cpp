@@ -1360,4 +1360,69 @@ void strace_print_exit(Task& t, long value)
     t.m_strace_line.clear();
 }
 
+namespace {
+
+std::string si_code_name(int sig, int code)
+{
+    switch (code) {
+    case 0: return "SI_USER";
+    case 0x80: return "SI_KERNEL";
+    case -1: return "SI_QUEUE";
+    case -2: return "SI_TIMER";
+    case -3: return "SI_MESGQ";
+    case -4: return "SI_ASYNCIO";
+    case -5: return "SI_SIGIO";
+    case -6: return "SI_TKILL";
+    default: break;
+    }
+    if (sig == SIGCHLD) {
+        static const char* names[] = {"", "CLD_EXITED", "CLD_KILLED", "CLD_DUMPED", "CLD_TRAPPED", "CLD_STOPPED", "CLD_CONTINUED"};
+        if (code >= 1 && code <= 6)
+            return names[code];
+    }
+    if (sig == SIGSEGV && (code == 1 || code == 2))
+        return code == 1 ? "SEGV_MAPERR" : "SEGV_ACCERR";
+    if (sig == SIGBUS && code >= 1 && code <= 3)
+        return code == 1 ? "BUS_ADRALN" : code == 2 ? "BUS_ADRERR" : "BUS_OBJERR";
+    if (sig == SIGFPE && code == 1)
+        return "FPE_INTDIV";
+    if (sig == SIGILL && code == 2)
+        return "ILL_ILLOPN";
+    if (sig == SIGTRAP && code >= 1 && code <= 2)
+        return code == 1 ? "TRAP_BRKPT" : "TRAP_TRACE";
+    return fmt::format("{}", code);
+}
+
+} // namespace
+
+void strace_print_signal(Task& t, const abi::SigInfo& info)
+{
+    using namespace strace_format;
+    int sig = info.si_signo;
+    std::string body = fmt::format("si_signo={}, si_code={}", signal_name(sig), si_code_name(sig, info.si_code));
+    bool fault = (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP) && info.si_code > 0 &&
+        info.si_code != 0x80;
+    if (fault)
+        body += fmt::format(", si_addr={}", pointer(info.u.fault.addr));
+    else if (sig == SIGCHLD && info.si_code > 0)
+        body += fmt::format(", si_pid={}, si_uid={}, si_status={}", info.u.chld.pid, info.u.chld.uid, info.u.chld.status);
+    else if (info.si_code == -2)
+        body += fmt::format(", si_timerid={:#x}, si_overrun={}, si_value={}", info.u.timer.tid, info.u.timer.overrun,
+            info.u.timer.value);
+    else if (info.si_code <= 0)
+        body += fmt::format(", si_pid={}, si_uid={}", info.u.kill.pid, info.u.kill.uid);
+    if (info.si_code == -1)
+        body += fmt::format(", si_value={}", info.u.rt.value);
+    fmt::print(stderr, "[pid {:>4}] --- {} {{{}}} ---\n", t.vtid(), signal_name(sig), body);
+}
+
+void strace_print_exit_status(pid_t vpid, int st)
+{
+    if ((st & 0x7f) == 0)
+        fmt::print(stderr, "[pid {:>4}] +++ exited with {} +++\n", vpid, (st >> 8) & 0xff);
+    else
+        fmt::print(stderr, "[pid {:>4}] +++ killed by {}{} +++\n", vpid, strace_format::signal_name(st & 0x7f),
+            (st & 0x80) ? " (core dumped)" : "");
+}
+
 } // namespace sentry::kernel

@@ -1,4 +1,8 @@
 #pragma once
+
+#include <sys/types.h>
+
+#include "sentry/abi/x86_64/signal_abi.h"
 // --strace: each syscall on one line of stderr, in the spirit of `runsc --strace`
 // and strace(1):
 //
@@ -31,6 +35,10 @@ void strace_print_entry(Task& t);
 // Decode the output arguments from `value` and print the line with its result:
 // ") = 3", ") = 0x7f12a000" (mmap, brk) or ") = -1 ENOENT (No such file or directory)".
 void strace_print_exit(Task& t, long value);
+// A signal delivered to a handler: "[pid N] --- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER, si_pid=1, si_uid=0} ---".
+void strace_print_signal(Task& t, const abi::SigInfo& info);
+// The end of a process: "[pid N] +++ exited with 0 +++" or "+++ killed by SIGPIPE +++".
+void strace_print_exit_status(pid_t vpid, int wait_status);
 
 // The formatting helpers, pure functions of their arguments (no guest memory, no
 // ptrace), so that they can be unit-tested. Values are those of the x86-64 Linux ABI.
