@@ -226,6 +226,9 @@ int Kernel::run(const std::string& path, const std::vector<std::string>& argv,
         io.run_one();
     }
     write_census();
+    if (const char* st = getenv("SENTRY_STATS"); st && *st)
+        fmt::print(stderr, "sentry: stats: stops={} syscalls={} injections={} signals={}\n", m_stats.stops,
+            m_stats.syscalls, m_stats.injections, m_stats.signals);
     return m_exit_status;
 }
 
@@ -279,6 +282,7 @@ void Kernel::resume(Task& t, int sig)
 
 void Kernel::on_host_stop(const ptrace::Stop& stop)
 {
+    ++m_stats.stops;
     if (m_opts.debug)
         debug(ptrace::describe(stop));
     if (stop.kind == ptrace::StopKind::Exited || stop.kind == ptrace::StopKind::Killed) {
@@ -398,6 +402,7 @@ void Kernel::handle_syscall(Task& t)
 void Kernel::run_handler(Task& t)
 {
     const SyscallArgs& args = t.syscall_args();
+    ++m_stats.syscalls;
     if (args.nr >= 0 && args.nr < static_cast<long>(m_census.size()))
         m_census.set(static_cast<size_t>(args.nr));
     const SyscallEntry* e = syscall_entry(args.nr);
@@ -507,6 +512,7 @@ void Kernel::schedule(Task& t)
 
 void Kernel::start_inject(Task& t, long nr, const std::array<uint64_t, 6>& args, InjectContinuation then)
 {
+    ++m_stats.injections;
     t.m_saved_regs = t.regs();
     t.m_inject_then = std::move(then);
     t.m_inject_nr = nr;

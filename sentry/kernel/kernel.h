@@ -148,6 +148,10 @@ private:
     std::set<long> m_logged_unsupported;
     // Which syscall numbers guests made (for docs/STATUS.md's census of tests).
     std::bitset<512> m_census;
+    // Counters for SENTRY_STATS (benchmarks: ptrace stops per operation).
+    struct Stats {
+        uint64_t stops = 0, syscalls = 0, injections = 0, signals = 0;
+    } m_stats;
     void write_census();
     bool m_done = false;
     pid_t m_foreground_pgrp = 1;

@@ -187,6 +187,7 @@ bool Kernel::setup_frame(Task& t, const abi::SigInfo& info, std::vector<uint8_t>
     auto r = signals::setup_rt_frame(mem, t.regs(), xstate, req, signals::XstateLayout::host());
     if (r.is_error())
         return false;
+    ++m_stats.signals;
     if (m_opts.strace)
         strace_print_signal(t, info);
     t.m_saved_mask.reset();
