@@ -7,16 +7,12 @@
 #include <fmt/format.h>
 
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/procfs.h"
 #include "sentry/kernel/task.h"
 
 namespace sentry::kernel {
 
 namespace {
-
-bool starts_with_component(const std::string& p, std::string_view prefix)
-{
-    return p.compare(0, prefix.size(), prefix) == 0 && (p.size() == prefix.size() || p[prefix.size()] == '/');
-}
 
 std::optional<int> parse_fd(std::string_view s)
 {
@@ -74,10 +70,8 @@ Result<AtPath> resolve_at(Task& t, int dirfd, const std::string& path)
             std::string tail = slash == std::string_view::npos ? std::string() : std::string(rest.substr(slash));
             return AtPath{AT_FDCWD, fmt::format("/proc/self/fd/{}{}", f.value()->host_fd(), tail)};
         }
-        if (starts_with_component(path, "/proc/self"))
-            return AtPath{AT_FDCWD, fmt::format("/proc/{}{}", g.host_pid, path.substr(10))};
-        if (starts_with_component(path, "/proc/thread-self"))
-            return AtPath{AT_FDCWD, fmt::format("/proc/{}/task/{}{}", g.host_pid, t.host_tid(), path.substr(17))};
+        if (path.compare(0, 6, "/proc/") == 0)
+            return AtPath{AT_FDCWD, TRY(rewrite_proc_path(t, path))};
         return AtPath{AT_FDCWD, path};
     }
     if (dirfd == AT_FDCWD) {

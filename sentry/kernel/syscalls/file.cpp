@@ -23,6 +23,8 @@
 #include <fmt/format.h>
 
 #include "sentry/kernel/path.h"
+#include "sentry/kernel/procfs.h"
+#include "sentry/vfs/memory_file.h"
 #include "sentry/kernel/syscalls/syscalls.h"
 #include "sentry/vfs/host_file.h"
 #include "sentry/vfs/pipe.h"
@@ -94,6 +96,11 @@ SyscallOutcome do_openat(Task& t, int dirfd, uint64_t path_addr, int flags, mode
     vfs::FileRef file;
     if (auto gfd = guest_fd_path(path)) {
         file = TRY(reopen_guest_fd(t, *gfd, flags));
+    } else if (auto proc = path[0] == '/' ? synthesize_proc_file(t, path) : std::nullopt) {
+        if ((flags & O_ACCMODE) != O_RDONLY)
+            return Errno(EACCES);
+        auto contents = TRY(std::move(*proc));
+        file = std::make_shared<vfs::MemoryFile>(std::move(contents), path, O_RDONLY | O_LARGEFILE);
     } else {
         auto at = TRY(resolve_at(t, dirfd, path));
         // The host never blocks the sentry on a FIFO open, and never hands it a
