@@ -25,9 +25,10 @@ void IntervalTimer::arm(Clock::time_point at, std::chrono::nanoseconds interval)
     wait();
 }
 
-void IntervalTimer::disarm()
+void IntervalTimer::disarm(std::chrono::nanoseconds interval)
 {
     m_armed = false;
+    m_interval = interval;
     ++m_generation;
     m_timer.cancel();
 }
@@ -84,9 +85,10 @@ void CpuIntervalTimer::arm(std::chrono::nanoseconds value, std::chrono::nanoseco
     schedule(value);
 }
 
-void CpuIntervalTimer::disarm()
+void CpuIntervalTimer::disarm(std::chrono::nanoseconds interval)
 {
     m_armed = false;
+    m_interval = interval;
     ++m_generation;
     m_timer.cancel();
 }

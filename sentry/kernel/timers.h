@@ -22,7 +22,9 @@ public:
 
     // value == 0 disarms. The first expiry is at `at`; then every `interval`.
     void arm(Clock::time_point at, std::chrono::nanoseconds interval);
-    void disarm();
+    // Stop it; the interval reported afterwards is `interval` (Linux keeps the
+    // increment a disarming setitimer passes).
+    void disarm(std::chrono::nanoseconds interval = std::chrono::nanoseconds(0));
     bool armed() const { return m_armed; }
     // Time to the next expiry (0 if disarmed) and the interval.
     std::chrono::nanoseconds remaining() const;
@@ -54,7 +56,7 @@ public:
     CpuIntervalTimer& operator=(const CpuIntervalTimer&) = delete;
 
     void arm(std::chrono::nanoseconds value, std::chrono::nanoseconds interval);
-    void disarm();
+    void disarm(std::chrono::nanoseconds interval = std::chrono::nanoseconds(0));
     std::chrono::nanoseconds remaining() const;
     std::chrono::nanoseconds interval() const { return m_interval; }
 

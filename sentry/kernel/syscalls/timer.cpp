@@ -71,7 +71,7 @@ void set_real(Task& t, const itimerval& v)
     auto value = from_timeval(v.it_value);
     auto& timer = real_timer(t);
     if (value.count() == 0)
-        timer.disarm();
+        timer.disarm(from_timeval(v.it_interval));
     else
         timer.arm(Clock::now() + value, from_timeval(v.it_interval));
 }
@@ -183,7 +183,7 @@ SENTRY_SYSCALL(setitimer)
     auto& slot = cpu_timer_slot(t, which);
     auto value = from_timeval(nv.it_value);
     if (value.count() == 0)
-        slot->disarm();
+        slot->disarm(from_timeval(nv.it_interval));
     else
         slot->arm(value, from_timeval(nv.it_interval));
     return 0;
@@ -272,7 +272,7 @@ SENTRY_SYSCALL(timer_settime)
         TRY(t.copy_out(args.arg(3), old));
     }
     if (nv.it_value.tv_sec == 0 && nv.it_value.tv_nsec == 0) {
-        pt->timer->disarm();
+        pt->timer->disarm(from_timespec(nv.it_interval));
         return 0;
     }
     auto at = TRY(expiry_on(CLOCK_REALTIME, nv.it_value, flags & TIMER_ABSTIME));
