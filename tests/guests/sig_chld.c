@@ -86,6 +86,8 @@ int main(void)
     printf("  handler: %d call, %s\n", (int)hits[SIGCHLD], cld(last.si_code));
     hits[SIGCHLD] = 0;
 
+    pid_t w;
+
     // A pending SIGCHLD outlives the reaping of its child.
     mask(SIG_BLOCK, SIGCHLD);
     fflush(stdout);
@@ -98,6 +100,25 @@ int main(void)
     printf("  handler: %d call, %s status %d\n", (int)hits[SIGCHLD], cld(last.si_code), last.si_status);
     hits[SIGCHLD] = 0;
 
+    // A blocking waitpid and the child's own SIGCHLD, whose handler has no SA_RESTART:
+    // the exit makes the child reapable before the signal can interrupt the wait, so
+    // waitpid returns the child (and the handler runs after it).
+    fflush(stdout);
+    child = fork();
+    if (child == 0) {
+        struct timespec ts = {0, 20 * 1000000}; // let the parent block in waitpid
+        nanosleep(&ts, NULL);
+        _exit(8);
+    }
+    errno = 0;
+    w = waitpid(child, &status, 0);
+    printf("blocking waitpid, SIGCHLD handler without SA_RESTART: returned the child: %s %s, exit %d, handler %d call\n",
+           tf(w == child), w == child ? "" : strerrorname_np(errno), w == child ? WEXITSTATUS(status) : -1,
+           (int)hits[SIGCHLD]);
+    if (w != child)
+        waitpid(child, &status, 0);
+    hits[SIGCHLD] = 0;
+
     // SA_NOCLDWAIT with a handler: the child is not left for wait, SIGCHLD still comes.
     set(SIGCHLD, SA_NOCLDWAIT, 0);
     mask(SIG_BLOCK, SIGCHLD);
@@ -106,7 +127,7 @@ int main(void)
     if (child == 0)
         _exit(2);
     errno = 0;
-    pid_t w = wait(&status); // waits until the child is gone, then ECHILD
+    w = wait(&status); // waits until the child is gone, then ECHILD
     printf("SA_NOCLDWAIT: wait() = %d %s, SIGCHLD pending: %s\n", (int)w, strerrorname_np(errno), tf(pending(SIGCHLD)));
     mask(SIG_UNBLOCK, SIGCHLD);
     printf("  handler: %d call, %s status %d pid ok %s\n", (int)hits[SIGCHLD], cld(last.si_code), last.si_status,

@@ -111,9 +111,14 @@ int main(void)
         _exit(0);
     }
     struct signalfd_siginfo si;
+    memset(&si, 0, sizeof si);
+    errno = 0;
     n = read(bfd, &si, sizeof si);
-    printf("blocking read: %zd bytes, %s code %d from the child: %s int %d\n", n, name(si.ssi_signo), si.ssi_code,
-           tf(si.ssi_pid == (uint32_t)child), si.ssi_int);
+    if (n == (ssize_t)sizeof si)
+        printf("blocking read: %zd bytes, %s code %d from the child: %s int %d\n", n, name(si.ssi_signo), si.ssi_code,
+               tf(si.ssi_pid == (uint32_t)child), si.ssi_int);
+    else
+        printf("blocking read: %zd %s\n", n, strerrorname_np(errno));
     int status;
     waitpid(child, &status, 0);
 

@@ -72,9 +72,17 @@ static void show(const char* what, pid_t child, int options)
 
 // A child in its own process group (not orphaned: its parent is in another group of
 // the same session) that installs handlers for SIGCONT and SIGUSR1, raises `stop`, and
-// exits with 10 * SIGCONT handler runs + SIGUSR1 handler runs.
+// once resumed waits for release() before it exits with
+// 10 * SIGCONT handler runs + SIGUSR1 handler runs (so that the parent can look at the
+// continued child before it is gone).
+static int go_pipe[2] = {-1, -1};
 static pid_t stopping_child(int stop)
 {
+    if (go_pipe[0] >= 0) {
+        close(go_pipe[0]);
+        close(go_pipe[1]);
+    }
+    pipe(go_pipe);
     fflush(stdout);
     pid_t child = fork();
     if (child == 0) {
@@ -82,16 +90,22 @@ static pid_t stopping_child(int stop)
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = on_sig;
+        sa.sa_flags = SA_RESTART;
         sigaction(SIGCONT, &sa, NULL);
         sigaction(SIGUSR1, &sa, NULL);
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
+        close(go_pipe[1]);
         raise(stop);
+        char c;
+        read(go_pipe[0], &c, 1);
         _exit(10 * hits[SIGCONT] + hits[SIGUSR1]);
     }
     return child;
 }
+
+static void release(void) { write(go_pipe[1], "g", 1); }
 
 int main(void)
 {
@@ -110,6 +124,7 @@ int main(void)
     show("  SIGUSR1 sent while stopped, waitpid(WNOHANG)", child, WNOHANG);
     kill(child, SIGCONT);
     show("  after SIGCONT, waitpid(WCONTINUED)", child, WCONTINUED);
+    release();
     show("  finally", child, 0);
     // The child itself reports CLD_CONTINUED when it runs again; the exit's SIGCHLD
     // then coalesces with it (SIGCHLD is blocked here).
@@ -128,6 +143,7 @@ int main(void)
     memset(&info, 0, sizeof info);
     r = waitid(P_PID, child, &info, WCONTINUED);
     printf("waitid(WCONTINUED) = %d: %s status %s\n", r, cld(info.si_code), sigabbrev_np(info.si_status));
+    release();
     memset(&info, 0, sizeof info);
     r = waitid(P_PID, child, &info, WEXITED);
     printf("waitid(WEXITED) = %d: %s status %d\n", r, cld(info.si_code), info.si_status);
@@ -141,6 +157,7 @@ int main(void)
         snprintf(what, sizeof what, "raise(%s) in its own group", sigabbrev_np(stops[i]));
         show(what, child, WUNTRACED);
         kill(child, SIGCONT);
+        release();
         show("  after SIGCONT", child, 0);
         take_sigchld("those");
     }
@@ -151,6 +168,7 @@ int main(void)
     kill(child, SIGTERM);
     show("stopped child sent SIGTERM, waitpid(WNOHANG)", child, WNOHANG);
     kill(child, SIGCONT);
+    release(); // (a child that survived SIGTERM would exit 10)
     show("  after SIGCONT", child, 0);
     child = stopping_child(SIGSTOP);
     waitpid(child, NULL, WUNTRACED);
