@@ -153,8 +153,10 @@ int Kernel::run(const std::string& path, const std::vector<std::string>& argv,
     pid_t vpid = m_next_pid++;
     g->vpid = vpid;
     g->host_pid = child.value();
+    // Like the init of a new pid namespace started by a shell: the leader of its own
+    // process group, in a session whose leader is outside the sandbox (getsid: 0).
     g->pgid = vpid;
-    g->sid = vpid;
+    g->sid = 0;
     m_groups[vpid] = g;
     m_init = g;
     m_init_hold = g;

@@ -200,8 +200,10 @@ bool Kernel::setup_frame(Task& t, const abi::SigInfo& info, std::vector<uint8_t>
         blocked.add(sig);
     t.m_blocked = blocked.without_unblockable();
     if (act.flags & SA_RESETHAND) {
-        signals::KernelSigaction dfl{};
-        g.sighand->set(sig, dfl);
+        // Only the handler goes back to SIG_DFL; the flags stay (Linux signal_delivered()).
+        signals::KernelSigaction reset = act;
+        reset.handler = signals::k_sig_dfl;
+        g.sighand->set(sig, reset);
     }
     return true;
 }

@@ -14,6 +14,8 @@ namespace sentry::kernel {
 namespace {
 
 constexpr size_t k_sigset_size = 8;
+constexpr uint64_t k_uapi_sa_flags = SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_NODEFER |
+    SA_RESETHAND | 0x800 /* SA_EXPOSE_TAGBITS */ | 0x04000000 /* SA_RESTORER */;
 constexpr size_t k_minsigstksz = 2048; // Linux MINSIGSTKSZ on x86-64
 constexpr int SS_AUTODISARM = 1 << 31; // Linux uapi/linux/signal.h
 
@@ -79,6 +81,9 @@ SENTRY_SYSCALL(rt_sigaction)
         TRY(t.copy_out(old_addr, old));
     if (act_addr) {
         act.mask = signals::SigSet(act.mask).without_unblockable().bits();
+        // Unknown flag bits are cleared, so that programs can detect what the
+        // kernel supports (Linux do_sigaction(), UAPI_SA_FLAGS).
+        act.flags &= k_uapi_sa_flags;
         handlers.set(sig, act);
         // Setting an action that ignores the signal discards what is pending
         // (POSIX; Linux do_sigaction()).
@@ -143,8 +148,8 @@ static SyscallOutcome do_tkill(Task& t, pid_t tgid, pid_t tid, int sig)
     Task* target = t.kernel().task_by_vtid(tid);
     if (!target || target->m_thread_exited || (tgid > 0 && target->group().vpid != tgid))
         return Errno(ESRCH);
-    if (sig)
-        (void)t.kernel().send_signal(*target, user_info(t, sig, SI_TKILL));
+    if (sig && !t.kernel().send_signal(*target, user_info(t, sig, SI_TKILL)))
+        return Errno(EAGAIN); // a realtime signal beyond RLIMIT_SIGPENDING
     return 0;
 }
 
@@ -258,7 +263,7 @@ SENTRY_SYSCALL(rt_sigtimedwait)
 
 static SyscallOutcome queue_info(Task& t, pid_t tgid, pid_t tid, int sig, uint64_t uinfo)
 {
-    if (!signals::Signal::from_raw(sig))
+    if (sig != 0 && !signals::Signal::from_raw(sig))
         return Errno(EINVAL);
     auto info = TRY(t.copy_in<abi::SigInfo>(uinfo));
     // Only the kernel may claim to be the kernel or kill(2) (Linux
@@ -272,11 +277,15 @@ static SyscallOutcome queue_info(Task& t, pid_t tgid, pid_t tid, int sig, uint64
         Task* target = k.task_by_vtid(tid);
         if (!target || target->m_thread_exited || target->group().vpid != tgid)
             return Errno(ESRCH);
+        if (sig == 0)
+            return 0;
         return k.send_signal(*target, info) ? SyscallOutcome(0) : SyscallOutcome(Errno(EAGAIN));
     }
     auto g = k.group_by_vpid(tgid);
     if (!g || g->zombie)
         return Errno(ESRCH);
+    if (sig == 0)
+        return 0;
     return k.send_signal(*g, info) ? SyscallOutcome(0) : SyscallOutcome(Errno(EAGAIN));
 }
 
