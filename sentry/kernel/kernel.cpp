@@ -292,18 +292,18 @@ void Kernel::on_host_stop(const ptrace::Stop& stop)
         return;
     }
     Task* t = task_by_host_tid(stop.tid);
+    if (stop.kind == ptrace::StopKind::Event && stop.event == PTRACE_EVENT_EXEC) {
+        // The exec'ing thread reports under the leader's tid; if it was another
+        // thread, the event message names it (its former tid).
+        auto former = ptrace::get_event_msg(stop.tid);
+        if (former.is_ok())
+            if (Task* execer = task_by_host_tid(static_cast<pid_t>(former.value())))
+                t = execer;
+    }
     if (!t) {
-        if (stop.kind == ptrace::StopKind::Event && stop.event == PTRACE_EVENT_EXEC) {
-            // A non-leader thread exec'd: it now has the leader's tid.
-            auto former = ptrace::get_event_msg(stop.tid);
-            if (!former.is_error())
-                t = task_by_host_tid(static_cast<pid_t>(former.value()));
-        }
-        if (!t) {
-            // A child's first stop can come before its parent's clone event.
-            m_early_stops[stop.tid] = 1;
-            return;
-        }
+        // A child's first stop can come before its parent's clone event.
+        m_early_stops[stop.tid] = 1;
+        return;
     }
     if (t->state() == Task::State::Exiting) {
         // SIGKILL is on its way; let it land.
@@ -339,6 +339,14 @@ void Kernel::on_host_stop(const ptrace::Stop& stop)
         }
         if (is_fault_signal(stop.signo)) {
             on_fault_signal(*t, stop.signo);
+            return;
+        }
+        if (stop.signo == SIGXCPU) {
+            // RLIMIT_CPU is enforced by the host on the guest's process: its soft
+            // limit signal is the guest's (the hard limit is a host SIGKILL).
+            (void)send_signal(t->group(), signals::make_siginfo(SIGXCPU, SI_KERNEL));
+            if (t->state() == Task::State::Running)
+                resume(*t, 0);
             return;
         }
         // Host signals never reach a guest on their own; the sentry decides.
@@ -588,6 +596,13 @@ void Kernel::on_inject_stop(Task& t, const ptrace::Stop& stop)
             }
         }
         (void)ptrace::resume_singlestep(t.host_tid(), 0);
+        // The interrupt came before the native call started (or after it ended):
+        // ask again, so that a call about to block is cut short once it does. A
+        // killable-only wait (vfork) is not woken by it, so this cannot spin.
+        if (has_deliverable(t)) {
+            t.m_interrupt_sent = true;
+            (void)ptrace::interrupt(t.host_tid());
+        }
         return;
     }
     case ptrace::StopKind::SyscallEntry:
@@ -657,10 +672,10 @@ void Kernel::on_exec_event(Task& t, const ptrace::Stop& stop)
     for (Task* o : g.tasks)
         if (o != &t)
             others.push_back(o);
-    for (Task* o : others) {
-        (void)ptrace::resume_cont(o->host_tid(), 0);
+    // They are already dead on the host: never touch their tids again (the
+    // leader's tid now belongs to the exec'ing thread).
+    for (Task* o : others)
         destroy_task(o);
-    }
     std::string exe;
     if (auto it = m_pending_exec.find(t.host_tid()); it != m_pending_exec.end()) {
         exe = it->second;
@@ -775,12 +790,7 @@ void Kernel::become_zombie(std::shared_ptr<ThreadGroup> g)
         return;
     }
     const auto& act = parent->sighand->get(SIGCHLD);
-    if (act.handler == signals::k_sig_ign || (act.flags & SA_NOCLDWAIT)) {
-        // The parent does not want zombies: reap at once (Linux do_notify_parent()).
-        release_zombie(*parent, g);
-        parent->child_exit_wq.notify(1);
-        return;
-    }
+    bool autoreap = act.handler == signals::k_sig_ign || (act.flags & SA_NOCLDWAIT);
     if (g->exit_signal > 0) {
         // Compare Linux kernel/signal.c:do_notify_parent().
         int st = g->wait_status;
@@ -789,6 +799,10 @@ void Kernel::become_zombie(std::shared_ptr<ThreadGroup> g)
         info.u.chld.status = WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st);
         (void)send_signal(*parent, info);
     }
+    // A parent that does not want zombies has them reaped at once; SA_NOCLDWAIT
+    // still gets its SIGCHLD (Linux do_notify_parent()).
+    if (autoreap)
+        release_zombie(*parent, g);
     parent->child_exit_wq.notify(1);
 }
 

@@ -13,6 +13,7 @@
 #include "sentry/abi/x86_64/syscall_regs.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/strace.h"
+#include "sentry/kernel/syscall_table.h"
 #include "sentry/signals/frame_x86_64.h"
 
 namespace sentry::kernel {
@@ -135,9 +136,18 @@ void Kernel::signal_wake(Task& t)
         return;
     case Task::State::Parked: {
         unpark(t);
+        t.set_state(Task::State::Handling);
+        // A call whose condition is met by now completes (Linux checks it before
+        // signal_pending(): a wait4 woken by the exit that also sent SIGCHLD
+        // returns the child); only one that would sleep again is interrupted.
+        const SyscallEntry* e = syscall_entry(t.syscall_args().nr);
+        SyscallOutcome o = e && e->handler ? e->handler(t, t.syscall_args()) : SyscallOutcome(Errno(EINTR));
+        if (o.kind() != SyscallOutcome::Kind::Block) {
+            apply_outcome(t, std::move(o));
+            return;
+        }
         auto& p = t.progress();
         long r = p.on_interrupt ? p.on_interrupt(t) : (p.done > 0 ? static_cast<long>(p.done) : -p.restart_code);
-        t.set_state(Task::State::Handling);
         finish_syscall(t, r);
         return;
     }

@@ -118,9 +118,12 @@ Result<FrameResult> setup_rt_frame(GuestMemoryAccess& mem, ptrace::Registers& re
     uc.uc_flags = abi::k_uc_fp_xstate | abi::k_uc_sigcontext_ss | abi::k_uc_strict_restore_ss;
     uc.uc_link = 0;
     uc.uc_stack.ss_sp = req.altstack.sp;
-    uc.uc_stack.ss_flags = req.altstack.flags_for(regs.rsp);
+    // The task's stored flags, as Linux's save_altstack writes them (SS_DISABLE,
+    // SS_AUTODISARM or 0), not the on-stack state.
+    uc.uc_stack.ss_flags = (req.altstack.flags & k_ss_disable) || req.altstack.size == 0 ? k_ss_disable
+                                                                                        : req.altstack.flags;
     uc.uc_stack.ss_size = req.altstack.size;
-    if (req.altstack.flags & k_ss_disable) {
+    if (uc.uc_stack.ss_flags == k_ss_disable) {
         uc.uc_stack.ss_sp = 0;
         uc.uc_stack.ss_size = 0;
     }
