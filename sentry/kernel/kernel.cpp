@@ -329,6 +329,9 @@ void Kernel::on_host_stop(const ptrace::Stop& stop)
     switch (stop.kind) {
     case ptrace::StopKind::SyscallEntry:
         t->m_stale_step_trap = false;
+        // Any signal an interrupt was sent for is delivered as this call ends; a
+        // trap still owed by the host only costs a harmless extra stop later.
+        t->m_interrupt_sent = false;
         handle_syscall(*t);
         return;
     case ptrace::StopKind::SignalDelivery:

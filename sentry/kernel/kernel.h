@@ -120,6 +120,13 @@ private:
     void on_fault_signal(Task& t, int sig);
     void signal_wake(Task& t);
     std::optional<abi::SigInfo> dequeue_signal(Task& t);
+public:
+    // Take the next pending signal of `t` in `wanted` regardless of its mask
+    // (sigtimedwait, signalfd), fixing up timer siginfo as delivery does.
+    std::optional<abi::SigInfo> dequeue_signal_from(Task& t, signals::SigSet wanted);
+private:
+    // A dequeued SI_TIMER siginfo gets its overrun; false if its timer is gone.
+    bool fixup_timer_info(Task& t, abi::SigInfo& info);
     // Linux arch_do_signal_or_restart(): run every deliverable signal at this
     // point (handler frames, default actions) and apply the syscall restart rules
     // to `syscall_result` if the task stopped in a syscall. Works on t.regs().

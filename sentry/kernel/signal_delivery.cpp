@@ -164,16 +164,46 @@ void Kernel::signal_wake(Task& t)
     }
 }
 
+bool Kernel::fixup_timer_info(Task& t, abi::SigInfo& info)
+{
+    if (info.si_code != SI_TIMER)
+        return true;
+    uint32_t cookie = static_cast<uint32_t>(info.pad0);
+    info.pad0 = 0;
+    auto& timers = t.group().posix_timers;
+    auto it = timers.find(info.u.timer.tid);
+    if (it == timers.end() || it->second->cookie != cookie)
+        return false; // deleted since: its signal is dropped (Linux posixtimer_deliver_signal())
+    auto& pt = *it->second;
+    pt.last_overrun = std::min<uint64_t>(pt.overrun, INT32_MAX);
+    info.u.timer.overrun = static_cast<int32_t>(pt.last_overrun);
+    pt.overrun = 0;
+    pt.pending = false;
+    return true;
+}
+
 std::optional<abi::SigInfo> Kernel::dequeue_signal(Task& t)
 {
+    return dequeue_signal_from(t, ~t.m_blocked);
+}
+
+std::optional<abi::SigInfo> Kernel::dequeue_signal_from(Task& t, signals::SigSet wanted)
+{
     // The thread's own queue first, then the process's (Linux dequeue_signal()).
-    auto mine = t.m_sigpending.next(t.m_blocked);
-    auto shared = t.group().shared_pending.next(t.m_blocked);
-    if (mine && (!shared || *mine <= *shared || *shared >= 32))
-        return t.m_sigpending.dequeue(t.m_blocked);
-    if (shared)
-        return t.group().shared_pending.dequeue(t.m_blocked);
-    return std::nullopt;
+    signals::SigSet blocked = ~wanted;
+    for (;;) {
+        auto mine = t.m_sigpending.next(blocked);
+        auto shared = t.group().shared_pending.next(blocked);
+        std::optional<abi::SigInfo> info;
+        if (mine && (!shared || *mine <= *shared || *shared >= 32))
+            info = t.m_sigpending.dequeue(blocked);
+        else if (shared)
+            info = t.group().shared_pending.dequeue(blocked);
+        else
+            return std::nullopt;
+        if (fixup_timer_info(t, *info))
+            return info;
+    }
 }
 
 void Kernel::force_sigsegv(Task& t)

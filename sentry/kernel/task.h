@@ -151,11 +151,15 @@ private:
 // A POSIX timer (timer_create) of a process.
 struct PosixTimer {
     int id = 0;
+    clockid_t clock = 0;
     int notify = 0; // SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD_ID
     int signo = 0;
     uint64_t value = 0;
     pid_t target_tid = 0; // SIGEV_THREAD_ID
-    uint64_t overrun = 0;  // expiries not delivered since the last delivery
+    uint64_t overrun = 0;      // expiries since its signal was queued
+    uint64_t last_overrun = 0; // what timer_getoverrun reports (at the last delivery)
+    bool pending = false;      // its one siginfo is queued and not yet taken
+    uint32_t cookie = 0;       // tells this timer's queued siginfo from a deleted one's
     std::unique_ptr<IntervalTimer> timer;
 };
 

@@ -47,9 +47,10 @@ void IntervalTimer::wait()
     m_timer.expires_at(m_expiry);
     uint64_t gen = m_generation;
     io_started();
-    m_timer.async_wait([this, gen](boost::system::error_code ec) {
+    std::weak_ptr<char> alive = m_alive;
+    m_timer.async_wait([this, gen, alive](boost::system::error_code ec) {
         io_finished();
-        if (ec || gen != m_generation || !m_armed)
+        if (ec || alive.expired() || gen != m_generation || !m_armed)
             return;
         uint64_t overruns = 0;
         if (m_interval.count() > 0) {
@@ -107,9 +108,10 @@ void CpuIntervalTimer::schedule(std::chrono::nanoseconds cpu_left)
     m_timer.expires_after(wait);
     uint64_t gen = m_generation;
     io_started();
-    m_timer.async_wait([this, gen](boost::system::error_code ec) {
+    std::weak_ptr<char> alive = m_alive;
+    m_timer.async_wait([this, gen, alive](boost::system::error_code ec) {
         io_finished();
-        if (ec || gen != m_generation || !m_armed)
+        if (ec || alive.expired() || gen != m_generation || !m_armed)
             return;
         auto now = m_clock();
         if (now < m_target) {

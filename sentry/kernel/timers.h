@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 
 namespace sentry::kernel {
 
@@ -39,6 +40,7 @@ private:
     std::chrono::nanoseconds m_interval{0};
     bool m_armed = false;
     uint64_t m_generation = 0;
+    std::shared_ptr<char> m_alive = std::make_shared<char>(0);
 };
 
 // An interval timer that counts a process's CPU time (ITIMER_VIRTUAL: user time,
@@ -70,6 +72,8 @@ private:
     std::chrono::nanoseconds m_interval{0};
     bool m_armed = false;
     uint64_t m_generation = 0;
+    // Completions already queued when the timer is destroyed see this expire.
+    std::shared_ptr<char> m_alive = std::make_shared<char>(0);
 };
 
 } // namespace sentry::kernel

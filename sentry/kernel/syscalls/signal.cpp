@@ -248,9 +248,7 @@ SENTRY_SYSCALL(rt_sigtimedwait)
         }
         p.on_interrupt = [](Task&) -> long { return -EINTR; };
     }
-    auto info = t.m_sigpending.dequeue_from(wanted);
-    if (!info)
-        info = t.group().shared_pending.dequeue_from(wanted);
+    auto info = t.kernel().dequeue_signal_from(t, wanted);
     if (info) {
         if (info_addr)
             TRY(t.copy_out(info_addr, *info));

@@ -85,7 +85,9 @@ Result<Clock::time_point> expiry_on(clockid_t clock, const timespec& ts, bool ab
     timespec now{};
     if (clock_gettime(clock, &now) < 0)
         return Errno(EINVAL);
-    return Clock::now() + (d - from_timespec(now));
+    auto left = d - from_timespec(now);
+    // A time already past fires at once.
+    return Clock::now() + std::max(left, nanoseconds(0));
 }
 
 bool valid_timespec(const timespec& ts) { return ts.tv_sec >= 0 && ts.tv_nsec >= 0 && ts.tv_nsec < 1000000000L; }
@@ -205,6 +207,7 @@ SENTRY_SYSCALL(timer_create)
         ++id;
     auto pt = std::make_unique<PosixTimer>();
     pt->id = id;
+    pt->clock = clock;
     if (args.arg(1)) {
         auto ev = TRY(t.copy_in<KernelSigevent>(args.arg(1)));
         int notify = ev.notify & ~k_sigev_thread_id;
@@ -231,22 +234,35 @@ SENTRY_SYSCALL(timer_create)
     std::weak_ptr<ThreadGroup> wg = t.group_ref();
     Kernel* k = &t.kernel();
     PosixTimer* raw = pt.get();
+    static uint32_t next_cookie = 0;
+    pt->cookie = ++next_cookie;
     pt->timer = std::make_unique<IntervalTimer>([wg, k, raw](uint64_t overruns) {
         auto gp = wg.lock();
         if (!gp || raw->notify == k_sigev_none)
             return;
+        // One siginfo per timer: while it is queued, expiries only count as
+        // overruns (Linux posix_timer_queue_signal()).
+        if (raw->pending) {
+            raw->overrun += 1 + overruns;
+            return;
+        }
         raw->overrun += overruns;
         auto info = signals::make_siginfo(raw->signo, SI_TIMER);
+        info.pad0 = static_cast<int32_t>(raw->cookie);
         info.u.timer.tid = raw->id;
-        info.u.timer.overrun = static_cast<int32_t>(std::min<uint64_t>(raw->overrun, INT32_MAX));
         info.u.timer.value = raw->value;
-        raw->overrun = 0;
+        // Marked before sending: delivery may take the signal (and clear the mark)
+        // before send_signal returns.
+        raw->pending = !gp->sighand->ignores(raw->signo);
+        bool queued = false;
         if (raw->notify & k_sigev_thread_id) {
             if (Task* target = k->task_by_vtid(raw->target_tid); target && &target->group() == gp.get())
-                (void)k->send_signal(*target, info);
+                queued = k->send_signal(*target, info);
         } else {
-            (void)k->send_signal(*gp, info);
+            queued = k->send_signal(*gp, info);
         }
+        if (!queued)
+            raw->pending = false;
     });
     g.posix_timers[id] = std::move(pt);
     return 0;
@@ -275,7 +291,7 @@ SENTRY_SYSCALL(timer_settime)
         pt->timer->disarm(from_timespec(nv.it_interval));
         return 0;
     }
-    auto at = TRY(expiry_on(CLOCK_REALTIME, nv.it_value, flags & TIMER_ABSTIME));
+    auto at = TRY(expiry_on(pt->clock, nv.it_value, flags & TIMER_ABSTIME));
     pt->overrun = 0;
     pt->timer->arm(at, from_timespec(nv.it_interval));
     return 0;
@@ -292,7 +308,7 @@ SENTRY_SYSCALL(timer_gettime)
 SENTRY_SYSCALL(timer_getoverrun)
 {
     auto* pt = TRY(find_timer(t, args.as_int(0)));
-    return static_cast<long>(std::min<uint64_t>(pt->overrun, INT32_MAX));
+    return static_cast<long>(std::min<uint64_t>(pt->last_overrun, INT32_MAX));
 }
 
 SENTRY_SYSCALL(timer_delete)
