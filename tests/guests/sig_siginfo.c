@@ -112,12 +112,21 @@ int main(void)
     syscall(SYS_tgkill, getpid(), gettid(), SIGUSR2);
     report("tgkill(pid, tid, SIGUSR2):", 1);
     // In a process group of our own, so that kill(0) and kill(-pgid) reach nobody else.
-    if (setpgid(0, 0) != 0)
-        printf("setpgid: %s\n", strerrorname_np(errno));
-    kill(0, SIGUSR2);
-    report("kill(0, SIGUSR2):", 1);
-    kill(-getpgrp(), SIGUSR2);
-    report("kill(-pgrp, SIGUSR2):", 1);
+    // Done in a child: a sandbox's first process is pid 1, and kill(-1) means "every
+    // process", so its own group cannot be named that way (as in any pid namespace).
+    fflush(stdout);
+    pid_t pg_child = fork();
+    if (pg_child == 0) {
+        if (setpgid(0, 0) != 0)
+            printf("setpgid: %s\n", strerrorname_np(errno));
+        kill(0, SIGUSR2);
+        report("kill(0, SIGUSR2):", 1);
+        kill(-getpgrp(), SIGUSR2);
+        report("kill(-pgrp, SIGUSR2):", 1);
+        fflush(stdout);
+        _exit(0);
+    }
+    waitpid(pg_child, NULL, 0);
 
     sigqueue(getpid(), SIGUSR1, (union sigval){.sival_int = 42});
     int v = last.si_value.sival_int, vi = last.si_int;
