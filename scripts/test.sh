@@ -10,4 +10,5 @@ build_dir=${BUILD_DIR:-build}
 bash scripts/setup.sh
 # --timeout only applies to tests without their own TIMEOUT; the end-to-end tests also
 # bound every run inside difftest.sh.
-exec ctest --test-dir "$build_dir" --output-on-failure --timeout 120 -j2
+# Tests labelled "pending" need a later issue (tests/CMakeLists.txt says which).
+exec ctest --test-dir "$build_dir" --output-on-failure --timeout 120 -j2 -LE pending
