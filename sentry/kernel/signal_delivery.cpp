@@ -33,14 +33,11 @@ private:
     Task& m_task;
 };
 
-// Compare Linux __send_signal_locked(): signals from kill(2) and the kernel
-// (si_code >= 0) may go over RLIMIT_SIGPENDING; sigqueue(3) ones may not.
-size_t rt_queue_limit(ThreadGroup& g, const abi::SigInfo& info)
+// The target's RLIMIT_SIGPENDING (PendingQueue::enqueue applies Linux's rules).
+size_t rt_queue_limit(ThreadGroup& g, const abi::SigInfo&)
 {
     auto lim = g.rlimits[RLIMIT_SIGPENDING].rlim_cur;
-    if (info.si_code >= 0 || lim == RLIM_INFINITY)
-        return SIZE_MAX;
-    return static_cast<size_t>(lim);
+    return lim == RLIM_INFINITY ? SIZE_MAX : static_cast<size_t>(lim);
 }
 
 bool is_restart_code(long v) { return v <= -k_ERESTARTSYS && v >= -k_ERESTART_RESTARTBLOCK; }
@@ -195,7 +192,7 @@ std::optional<abi::SigInfo> Kernel::dequeue_signal_from(Task& t, signals::SigSet
         auto mine = t.m_sigpending.next(blocked);
         auto shared = t.group().shared_pending.next(blocked);
         std::optional<abi::SigInfo> info;
-        if (mine && (!shared || *mine <= *shared || *shared >= 32))
+        if (mine) // the whole private queue before any shared signal
             info = t.m_sigpending.dequeue(blocked);
         else if (shared)
             info = t.group().shared_pending.dequeue(blocked);

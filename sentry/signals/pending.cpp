@@ -21,15 +21,25 @@ int lowest(SigSet s)
 
 } // namespace
 
-PendingQueue::EnqueueResult PendingQueue::enqueue(const abi::SigInfo& info, size_t rt_limit)
+size_t g_total_queued = 0;
+
+size_t PendingQueue::total_queued() { return g_total_queued; }
+
+PendingQueue::EnqueueResult PendingQueue::enqueue(const abi::SigInfo& info, size_t limit)
 {
     int sig = info.si_signo;
     bool rt = sig >= 32;
     if (!rt && m_set.has(sig))
         return EnqueueResult::Coalesced;
-    if (rt && m_queue.size() >= rt_limit)
+    // Timers own their one siginfo (Linux preallocates it), so they never fail.
+    bool override_limit = (!rt && info.si_code >= 0) || info.si_code == SI_TIMER;
+    if (override_limit || g_total_queued < limit) {
+        m_queue.push_back({info, true});
+        ++g_total_queued;
+    } else if (rt && info.si_code != SI_USER) {
         return EnqueueResult::Overflow;
-    m_queue.push_back(info);
+    }
+    // else: a bare bit, its siginfo lost
     m_set.add(sig);
     return EnqueueResult::Queued;
 }
@@ -43,28 +53,52 @@ std::optional<int> PendingQueue::next(SigSet blocked) const
     return lowest(sync.empty() ? ready : sync);
 }
 
+void PendingQueue::erase_entry(std::deque<Entry>::iterator it)
+{
+    if (it->counted)
+        --g_total_queued;
+    m_queue.erase(it);
+}
+
 std::optional<abi::SigInfo> PendingQueue::dequeue(SigSet blocked)
 {
     auto sig = next(blocked);
     if (!sig)
         return std::nullopt;
-    auto it = std::find_if(m_queue.begin(), m_queue.end(), [&](const abi::SigInfo& i) { return i.si_signo == *sig; });
-    abi::SigInfo info = *it;
-    m_queue.erase(it);
-    bool more = std::any_of(m_queue.begin(), m_queue.end(), [&](const abi::SigInfo& i) { return i.si_signo == *sig; });
-    if (!more)
+    auto match = [&](const Entry& e) { return e.info.si_signo == *sig; };
+    auto it = std::find_if(m_queue.begin(), m_queue.end(), match);
+    abi::SigInfo info;
+    if (it == m_queue.end()) {
+        // Pending without a queued siginfo (Linux collect_signal()).
+        info = make_siginfo(*sig, SI_USER, 0, 0);
+    } else {
+        info = it->info;
+        erase_entry(it);
+    }
+    if (std::none_of(m_queue.begin(), m_queue.end(), match))
         m_set.remove(*sig);
     return info;
 }
 
 void PendingQueue::discard(int sig)
 {
-    std::erase_if(m_queue, [&](const abi::SigInfo& i) { return i.si_signo == sig; });
+    for (auto it = m_queue.begin(); it != m_queue.end();) {
+        if (it->info.si_signo == sig) {
+            if (it->counted)
+                --g_total_queued;
+            it = m_queue.erase(it);
+        } else {
+            ++it;
+        }
+    }
     m_set.remove(sig);
 }
 
 void PendingQueue::clear()
 {
+    for (auto& e : m_queue)
+        if (e.counted)
+            --g_total_queued;
     m_queue.clear();
     m_set = SigSet();
 }

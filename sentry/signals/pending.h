@@ -15,10 +15,14 @@ namespace sentry::signals {
 
 class PendingQueue {
 public:
-    // Queue `info` (its si_signo names the signal). Returns false if a standard
-    // signal was already pending (coalesced) or the realtime queue is full.
+    // Queue `info` (its si_signo names the signal). `limit` is the target's
+    // RLIMIT_SIGPENDING, counted over every queued siginfo of the sandbox (Linux
+    // counts per user). Beyond it (Linux __send_signal_locked()): a standard signal
+    // from kill(2) or the kernel (si_code >= 0) is queued anyway; a realtime one sent
+    // with sigqueue/tgkill/timers fails (Overflow: EAGAIN); anything else is kept as
+    // a bare pending bit whose siginfo is lost (it reads as SI_USER from pid 0).
     enum class EnqueueResult { Queued, Coalesced, Overflow };
-    EnqueueResult enqueue(const abi::SigInfo& info, size_t rt_limit);
+    EnqueueResult enqueue(const abi::SigInfo& info, size_t limit);
 
     // Take the next signal not in `blocked`.
     std::optional<abi::SigInfo> dequeue(SigSet blocked);
@@ -33,8 +37,21 @@ public:
     void clear();
     size_t queued() const { return m_queue.size(); }
 
+    // Siginfos queued in every queue of this sandbox (what the limit counts).
+    static size_t total_queued();
+
+    ~PendingQueue() { clear(); }
+    PendingQueue() = default;
+    PendingQueue(const PendingQueue&) = delete;
+    PendingQueue& operator=(const PendingQueue&) = delete;
+
 private:
-    std::deque<abi::SigInfo> m_queue;
+    struct Entry {
+        abi::SigInfo info;
+        bool counted;
+    };
+    void erase_entry(std::deque<Entry>::iterator it);
+    std::deque<Entry> m_queue;
     SigSet m_set;
 };
 
