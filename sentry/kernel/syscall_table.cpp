@@ -75,7 +75,7 @@ const Row k_rows[] = {
     {SYS_alarm, sys_alarm, S::Emulated, ""},
     {SYS_getitimer, sys_getitimer, S::Emulated, "VIRTUAL/PROF count the guest process's host CPU clocks"},
     {SYS_setitimer, sys_setitimer, S::Emulated, "VIRTUAL/PROF count the guest process's host CPU clocks"},
-    {SYS_timer_create, sys_timer_create, S::Partial, "REALTIME/MONOTONIC/BOOTTIME/TAI clocks; CPU clocks ENOTSUP"},
+    {SYS_timer_create, sys_timer_create, S::Partial, "CPU clocks checked against the host's; thread CPU clocks count scheduler time whatever their type"},
     {SYS_timer_settime, sys_timer_settime, S::Emulated, ""},
     {SYS_timer_gettime, sys_timer_gettime, S::Emulated, ""},
     {SYS_timer_getoverrun, sys_timer_getoverrun, S::Emulated, ""},

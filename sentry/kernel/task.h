@@ -160,7 +160,8 @@ struct PosixTimer {
     uint64_t last_overrun = 0; // what timer_getoverrun reports (at the last delivery)
     bool pending = false;      // its one siginfo is queued and not yet taken
     uint32_t cookie = 0;       // tells this timer's queued siginfo from a deleted one's
-    std::unique_ptr<IntervalTimer> timer;
+    std::unique_ptr<IntervalTimer> timer;        // wall clocks
+    std::unique_ptr<CpuIntervalTimer> cpu_timer; // CLOCK_PROCESS/THREAD_CPUTIME_ID
 };
 
 class ThreadGroup : public std::enable_shared_from_this<ThreadGroup> {

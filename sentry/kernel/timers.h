@@ -62,6 +62,8 @@ public:
     std::chrono::nanoseconds remaining() const;
     std::chrono::nanoseconds interval() const { return m_interval; }
 
+    std::chrono::nanoseconds now() const { return m_clock(); }
+
 private:
     void schedule(std::chrono::nanoseconds cpu_left);
 

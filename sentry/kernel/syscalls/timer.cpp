@@ -6,6 +6,9 @@
 #include <time.h>
 
 #include <chrono>
+#include <cstdio>
+
+#include <fmt/format.h>
 
 #include "sentry/kernel/syscalls/syscalls.h"
 
@@ -195,10 +198,24 @@ SENTRY_SYSCALL(setitimer)
 SENTRY_SYSCALL(timer_create)
 {
     clockid_t clock = args.as_int(0);
-    if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC && clock != CLOCK_BOOTTIME && clock != CLOCK_TAI)
-        return Errno(clock < 0 ? EINVAL : (clock == CLOCK_PROCESS_CPUTIME_ID || clock == CLOCK_THREAD_CPUTIME_ID)
-                                              ? ENOTSUP
-                                              : EINVAL);
+    // CPU clocks: CLOCK_PROCESS/THREAD_CPUTIME_ID, or as glibc passes them, Linux's
+    // encoded ids: ~pid << 3 | type (0 PROF, 1 VIRT, 2 SCHED) | 4 for a thread.
+    bool cpu = clock == CLOCK_PROCESS_CPUTIME_ID || clock == CLOCK_THREAD_CPUTIME_ID || clock < 0;
+    bool cpu_thread = clock == CLOCK_THREAD_CPUTIME_ID || (clock < 0 && (clock & 4));
+    int cpu_type = clock < 0 ? (clock & 3) : 2;
+    Task* cpu_task = &t;
+    if (clock < 0) {
+        pid_t who = ~(clock >> 3);
+        if (cpu_type == 3)
+            return Errno(EINVAL);
+        if (who != 0) {
+            cpu_task = t.kernel().task_by_vtid(who);
+            if (!cpu_task || (cpu_thread ? &cpu_task->group() != &t.group() : cpu_task->group().vpid != who))
+                return Errno(EINVAL);
+        }
+    }
+    if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC && clock != CLOCK_BOOTTIME && clock != CLOCK_TAI && !cpu)
+        return Errno(EINVAL);
     auto& g = t.group();
     if (g.posix_timers.size() >= k_max_timers)
         return Errno(EAGAIN);
@@ -236,7 +253,7 @@ SENTRY_SYSCALL(timer_create)
     PosixTimer* raw = pt.get();
     static uint32_t next_cookie = 0;
     pt->cookie = ++next_cookie;
-    pt->timer = std::make_unique<IntervalTimer>([wg, k, raw](uint64_t overruns) {
+    auto fire = [wg, k, raw](uint64_t overruns) {
         auto gp = wg.lock();
         if (!gp || raw->notify == k_sigev_none)
             return;
@@ -263,9 +280,38 @@ SENTRY_SYSCALL(timer_create)
         }
         if (!queued)
             raw->pending = false;
-    });
+    };
+    if (cpu) {
+        // The guest's CPU clocks, kept by the host: the process's, or the creating
+        // thread's (from its schedstat: threads of another process have no clock id
+        // the sentry may read).
+        pid_t host_pid = cpu_task->group().host_pid, host_tid = cpu_task->host_tid();
+        CpuIntervalTimer::CpuClock cpu_clock;
+        if (!cpu_thread)
+            cpu_clock = [host_pid, cpu_type] { return process_cpu_time(host_pid, cpu_type); };
+        else
+            cpu_clock = [host_pid, host_tid] {
+                unsigned long long ns = 0;
+                if (FILE* f = fopen(fmt::format("/proc/{}/task/{}/schedstat", host_pid, host_tid).c_str(), "r")) {
+                    if (fscanf(f, "%llu", &ns) != 1)
+                        ns = 0;
+                    fclose(f);
+                }
+                return nanoseconds(ns);
+            };
+        pt->cpu_timer = std::make_unique<CpuIntervalTimer>(cpu_clock, [fire] { fire(0); });
+    } else {
+        pt->timer = std::make_unique<IntervalTimer>(fire);
+    }
     g.posix_timers[id] = std::move(pt);
     return 0;
+}
+
+static itimerspec current_setting(PosixTimer& pt)
+{
+    if (pt.cpu_timer)
+        return {to_timespec(pt.cpu_timer->interval()), to_timespec(pt.cpu_timer->remaining())};
+    return {to_timespec(pt.timer->interval()), to_timespec(pt.timer->remaining())};
 }
 
 static Result<PosixTimer*> find_timer(Task& t, int id)
@@ -283,16 +329,27 @@ SENTRY_SYSCALL(timer_settime)
     auto nv = TRY(t.copy_in<itimerspec>(args.arg(2)));
     if (!valid_timespec(nv.it_value) || !valid_timespec(nv.it_interval))
         return Errno(EINVAL);
-    if (args.arg(3)) {
-        itimerspec old{to_timespec(pt->timer->interval()), to_timespec(pt->timer->remaining())};
-        TRY(t.copy_out(args.arg(3), old));
-    }
+    if (args.arg(3))
+        TRY(t.copy_out(args.arg(3), current_setting(*pt)));
     if (nv.it_value.tv_sec == 0 && nv.it_value.tv_nsec == 0) {
-        pt->timer->disarm(from_timespec(nv.it_interval));
+        if (pt->cpu_timer)
+            pt->cpu_timer->disarm(from_timespec(nv.it_interval));
+        else
+            pt->timer->disarm(from_timespec(nv.it_interval));
+        return 0;
+    }
+    pt->overrun = 0;
+    if (pt->cpu_timer) {
+        auto value = from_timespec(nv.it_value);
+        if (flags & TIMER_ABSTIME) {
+            // Absolute on a CPU clock: what is left of it now.
+            auto left = value - pt->cpu_timer->now();
+            value = std::max(left, nanoseconds(1));
+        }
+        pt->cpu_timer->arm(value, from_timespec(nv.it_interval));
         return 0;
     }
     auto at = TRY(expiry_on(pt->clock, nv.it_value, flags & TIMER_ABSTIME));
-    pt->overrun = 0;
     pt->timer->arm(at, from_timespec(nv.it_interval));
     return 0;
 }
@@ -300,7 +357,7 @@ SENTRY_SYSCALL(timer_settime)
 SENTRY_SYSCALL(timer_gettime)
 {
     auto* pt = TRY(find_timer(t, args.as_int(0)));
-    itimerspec cur{to_timespec(pt->timer->interval()), to_timespec(pt->timer->remaining())};
+    itimerspec cur = current_setting(*pt);
     TRY(t.copy_out(args.arg(1), cur));
     return 0;
 }
