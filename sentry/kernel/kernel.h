@@ -133,6 +133,9 @@ private:
     void deliver_signals(Task& t, std::optional<long> syscall_result);
     bool setup_frame(Task& t, const abi::SigInfo& info, std::vector<uint8_t>& xstate);
     void force_sigsegv(Task& t);
+    Task::FaultRegs fault_regs(Task& t, const abi::SigInfo& info);
+    bool fault_is_write(Task& t, uint64_t rip);
+    bool mapping_is_prot_none(Task& t, uint64_t addr);
     void resume(Task& t, int sig = 0);
     void drain_waits();
     void shutdown_all();

@@ -8,6 +8,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include "sentry/abi/x86_64/syscall_regs.h"
@@ -220,6 +223,12 @@ bool Kernel::setup_frame(Task& t, const abi::SigInfo& info, std::vector<uint8_t>
     req.action = act;
     req.saved_mask = (t.m_saved_mask ? *t.m_saved_mask : t.m_blocked).bits();
     req.altstack = t.m_altstack;
+    if (t.m_fault) {
+        req.trapno = t.m_fault->trapno;
+        req.err = t.m_fault->err;
+        req.cr2 = t.m_fault->cr2;
+        t.m_fault.reset();
+    }
     TaskMemory mem(t);
     auto r = signals::setup_rt_frame(mem, t.regs(), xstate, req, signals::XstateLayout::host());
     if (r.is_error())
@@ -317,6 +326,124 @@ void Kernel::deliver_signals(Task& t, std::optional<long> syscall_result)
         force_sigsegv(t);
 }
 
+// ptrace does not report the exception's trap number and error code, which
+// Linux puts in sigcontext; rebuild them from the siginfo, the faulting
+// instruction and the mapping (the page-fault "present" bit is inferred: a
+// PROT_NONE or never-mapped page is not present).
+Task::FaultRegs Kernel::fault_regs(Task& t, const abi::SigInfo& info)
+{
+    Task::FaultRegs f;
+    int sig = info.si_signo, code = info.si_code;
+    uint64_t addr = info.u.fault.addr;
+    uint64_t rip = t.regs().rip;
+    switch (sig) {
+    case SIGSEGV:
+    case SIGBUS: {
+        if (code == SI_KERNEL) {
+            f.trapno = 13; // general protection
+            break;
+        }
+        if (sig == SIGBUS && code == 1 /* BUS_ADRALN */) {
+            f.trapno = 17;
+            break;
+        }
+        f.trapno = 14;
+        f.cr2 = addr;
+        uint64_t err = 4; // user mode
+        bool fetch = addr == rip;
+        if (fetch)
+            err |= 0x10;
+        else if (fault_is_write(t, rip))
+            err |= 2;
+        if (sig == SIGSEGV && code == 2 /* SEGV_ACCERR */ && !mapping_is_prot_none(t, addr))
+            err |= 1; // the page was present: a protection violation
+        f.err = err;
+        break;
+    }
+    case SIGFPE: {
+        if (code == 1 /* FPE_INTDIV */ || code == 2 /* FPE_INTOVF */) {
+            f.trapno = code == 1 ? 0 : 4;
+            break;
+        }
+        // x87 exceptions come as #MF (16), SSE ones as #XM (19): the x87 status
+        // word says whether the x87 unit has one pending.
+        std::vector<uint8_t> xs;
+        uint16_t fsw = 0;
+        if (ptrace::get_xstate(t.host_tid(), xs).is_ok() && xs.size() > 4)
+            std::memcpy(&fsw, xs.data() + 2, sizeof fsw);
+        f.trapno = (fsw & 0x80) ? 16 : 19;
+        break;
+    }
+    case SIGILL:
+        f.trapno = 6;
+        break;
+    case SIGTRAP:
+        f.trapno = code == SI_KERNEL ? 3 : 1; // int3, else debug (single-step)
+        break;
+    default:
+        break;
+    }
+    return f;
+}
+
+bool Kernel::mapping_is_prot_none(Task& t, uint64_t addr)
+{
+    FILE* maps = fopen(fmt::format("/proc/{}/maps", t.group().host_pid).c_str(), "r");
+    if (!maps)
+        return false;
+    char line[512];
+    bool none = false;
+    while (fgets(line, sizeof line, maps)) {
+        unsigned long lo = 0, hi = 0;
+        char perms[8] = {};
+        if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3 && addr >= lo && addr < hi) {
+            none = perms[0] == '-' && perms[1] == '-' && perms[2] == '-';
+            break;
+        }
+    }
+    fclose(maps);
+    return none;
+}
+
+// Whether the instruction at `rip` writes its memory operand: the common stores
+// (mov, stos, the SSE/AVX moves to memory); anything else counts as a read.
+bool Kernel::fault_is_write(Task& t, uint64_t rip)
+{
+    uint8_t code[16] = {};
+    size_t n = ptrace::read_memory_partial(t.host_tid(), rip, code, sizeof code);
+    size_t i = 0;
+    auto is_prefix = [](uint8_t b) {
+        return b == 0x66 || b == 0x67 || b == 0xf2 || b == 0xf3 || b == 0xf0 || b == 0x2e || b == 0x36 ||
+            b == 0x3e || b == 0x26 || b == 0x64 || b == 0x65;
+    };
+    while (i < n && is_prefix(code[i]))
+        ++i;
+    if (i < n && (code[i] & 0xf0) == 0x40)
+        ++i; // REX
+    if (i >= n)
+        return false;
+    uint8_t op = code[i];
+    if (op == 0x88 || op == 0x89 || op == 0xc6 || op == 0xc7 || op == 0xaa || op == 0xab || op == 0xa4 || op == 0xa5)
+        return true;
+    if (op <= 0x3f && (op & 7) <= 1 && op != 0x38 && op != 0x39)
+        return true; // add/or/adc/sbb/and/sub/xor r/m, r: read-modify-write
+    if ((op == 0xc5 || op == 0xc4) && i + 1 < n) {
+        // VEX: the opcode follows the 2- or 3-byte prefix.
+        size_t j = i + (op == 0xc5 ? 2 : 3);
+        if (j < n) {
+            uint8_t vop = code[j];
+            return vop == 0x11 || vop == 0x29 || vop == 0x7f || vop == 0xe7 || vop == 0x2b;
+        }
+        return false;
+    }
+    if (op == 0x0f && i + 1 < n) {
+        uint8_t op2 = code[i + 1];
+        return op2 == 0x11 || op2 == 0x29 || op2 == 0x7f || op2 == 0xe7 || op2 == 0x2b || op2 == 0xd6 || op2 == 0x7e ||
+            op2 == 0xc3;
+    }
+    return false;
+}
+
 void Kernel::on_fault_signal(Task& t, int sig)
 {
     // A real fault in guest code (SIGSEGV, SIGBUS, ...), suppressed on the host and
@@ -338,6 +465,7 @@ void Kernel::on_fault_signal(Task& t, int sig)
     t.set_state(Task::State::Handling);
     if (ptrace::get_regs(t.host_tid(), t.regs()).is_error())
         return;
+    t.m_fault = fault_regs(t, info);
     deliver_signals(t, std::nullopt);
     if (t.state() == Task::State::Exiting)
         return;

@@ -129,6 +129,11 @@ public:
     std::optional<signals::SigSet> m_saved_mask;
     bool m_interrupt_sent = false; // PTRACE_INTERRUPT on its way
     bool m_stale_step_trap = false; // an aborted injection may still owe a SIGTRAP
+    // The exception behind the synchronous fault being delivered (trapno, err, cr2).
+    struct FaultRegs {
+        uint64_t trapno = 0, err = 0, cr2 = 0;
+    };
+    std::optional<FaultRegs> m_fault;
     // Woken whenever a signal is queued for this task (sigtimedwait, signalfd).
     vfs::WaitQueue m_signal_wq;
     bool m_thread_exited = false; // called exit(2) while other threads go on

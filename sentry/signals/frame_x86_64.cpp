@@ -138,10 +138,9 @@ Result<FrameResult> setup_rt_frame(GuestMemoryAccess& mem, ptrace::Registers& re
     sc.gs = 0;
     sc.fs = 0;
     sc.ss = static_cast<uint16_t>(regs.ss);
-    if (req.sig == SIGSEGV || req.sig == SIGBUS) {
-        sc.trapno = 14; // page fault
-        sc.cr2 = req.info.u.fault.addr;
-    }
+    sc.trapno = req.trapno;
+    sc.err = req.err;
+    sc.cr2 = req.cr2;
     sc.oldmask = req.saved_mask;
     sc.fpstate = buf_fx;
     uc.uc_sigmask = req.saved_mask;

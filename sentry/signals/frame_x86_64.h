@@ -47,6 +47,9 @@ struct FrameRequest {
     KernelSigaction action{};
     uint64_t saved_mask = 0; // the mask to restore at sigreturn
     AltStack altstack{};
+    // The hardware exception behind a synchronous fault (sigcontext trapno, err,
+    // cr2), as Linux keeps them in the thread; zero for other signals.
+    uint64_t trapno = 0, err = 0, cr2 = 0;
 };
 
 struct FrameResult {
