@@ -276,6 +276,11 @@ void Kernel::shutdown_all()
 
 void Kernel::resume(Task& t, int sig)
 {
+    if (t.group().stopped && !t.group().exiting) {
+        // Held until SIGCONT (the thread stays at its ptrace stop).
+        t.set_state(Task::State::Stopped);
+        return;
+    }
     t.set_state(Task::State::Running);
     auto r = ptrace::resume_sysemu(t.host_tid(), sig);
     if (r.is_error())
@@ -436,6 +441,13 @@ void Kernel::apply_outcome(Task& t, SyscallOutcome o)
         finish_syscall(t, o.value());
         return;
     case SyscallOutcome::Kind::Block:
+        if (has_deliverable(t)) {
+            // Linux checks signal_pending() before it sleeps: a signal that came
+            // first (its PTRACE_INTERRUPT lost to this syscall stop) interrupts now.
+            auto& p = t.progress();
+            finish_syscall(t, p.on_interrupt ? p.on_interrupt(t) : (p.done > 0 ? static_cast<long>(p.done) : -p.restart_code));
+            return;
+        }
         park(t, o);
         return;
     case SyscallOutcome::Kind::Inject:
@@ -660,6 +672,7 @@ void Kernel::on_clone_event(Task& parent, pid_t child_tid)
     if (req.flags & CLONE_CHILD_CLEARTID)
         child->m_clear_child_tid = req.child_tid;
     parent.m_new_children.push_back(child_tid);
+    parent.m_last_child_vtid = vtid;
     child->set_state(Task::State::New);
     if (m_early_stops.erase(child_tid))
         start_child(*child);

@@ -133,6 +133,12 @@ private:
     void deliver_signals(Task& t, std::optional<long> syscall_result);
     bool setup_frame(Task& t, const abi::SigInfo& info, std::vector<uint8_t>& xstate);
     void force_sigsegv(Task& t);
+    // Job control (Linux do_signal_stop(), prepare_signal() for SIGCONT).
+    bool do_signal_stop(Task& t, int sig);
+    void continue_group(ThreadGroup& g);
+    void notify_parent_cldstop(ThreadGroup& g, int why);
+    bool pgrp_is_orphaned(pid_t pgid);
+    void prepare_signal(ThreadGroup& g, int sig);
     Task::FaultRegs fault_regs(Task& t, const abi::SigInfo& info);
     bool fault_is_write(Task& t, uint64_t rip);
     bool mapping_is_prot_none(Task& t, uint64_t addr);

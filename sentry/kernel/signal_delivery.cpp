@@ -58,6 +58,7 @@ bool Kernel::send_signal(ThreadGroup& g, const abi::SigInfo& info)
         exit_group(g, SIGKILL);
         return true;
     }
+    prepare_signal(g, sig);
     // An ignored signal is dropped at once unless a thread blocks it (it might be
     // waited for with sigtimedwait/signalfd). Compare Linux sig_ignored().
     bool any_blocks = false;
@@ -93,6 +94,7 @@ bool Kernel::send_signal(Task& t, const abi::SigInfo& info)
         exit_group(g, SIGKILL);
         return true;
     }
+    prepare_signal(g, sig);
     if (g.sighand->ignores(sig) && !t.m_blocked.has(sig))
         return true;
     if (t.m_sigpending.enqueue(info, rt_queue_limit(g, info)) == signals::PendingQueue::EnqueueResult::Overflow)
@@ -101,6 +103,109 @@ bool Kernel::send_signal(Task& t, const abi::SigInfo& info)
     if (!t.m_blocked.has(sig))
         signal_wake(t);
     return true;
+}
+
+namespace {
+
+bool is_stop_signal(int sig) { return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU; }
+
+} // namespace
+
+// Compare Linux kernel/signal.c:prepare_signal(): a stop signal discards a pending
+// SIGCONT; SIGCONT discards pending stop signals and continues a stopped group at
+// once, whatever its action or mask.
+void Kernel::prepare_signal(ThreadGroup& g, int sig)
+{
+    if (is_stop_signal(sig)) {
+        g.shared_pending.discard(SIGCONT);
+        for (Task* t : g.tasks)
+            t->m_sigpending.discard(SIGCONT);
+        return;
+    }
+    if (sig != SIGCONT)
+        return;
+    for (int s : {SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU}) {
+        g.shared_pending.discard(s);
+        for (Task* t : g.tasks)
+            t->m_sigpending.discard(s);
+    }
+    if (g.stopped)
+        continue_group(g);
+}
+
+void Kernel::notify_parent_cldstop(ThreadGroup& g, int why)
+{
+    auto parent = g.parent_ref();
+    if (!parent || parent->exiting)
+        return;
+    parent->child_exit_wq.notify(1);
+    const auto& act = parent->sighand->get(SIGCHLD);
+    if (act.flags & SA_NOCLDSTOP)
+        return;
+    auto info = signals::make_siginfo(SIGCHLD, why, g.vpid, getuid());
+    info.u.chld.status = why == CLD_STOPPED ? g.stop_sig : SIGCONT;
+    (void)send_signal(*parent, info);
+}
+
+// A process group is orphaned when no member has a parent in another group of the
+// same session (POSIX; Linux will_become_orphaned_pgrp()). The sandbox's init has
+// its parent outside, in the session that started the sentry: not orphaned.
+bool Kernel::pgrp_is_orphaned(pid_t pgid)
+{
+    for (auto& [vpid, w] : m_groups) {
+        auto g = w.lock();
+        if (!g || g->zombie || g->pgid != pgid)
+            continue;
+        auto p = g->parent_ref();
+        if (!p)
+            return false;
+        if (p->pgid != pgid && p->sid == g->sid)
+            return false;
+    }
+    return true;
+}
+
+bool Kernel::do_signal_stop(Task& t, int sig)
+{
+    auto& g = t.group();
+    // Terminal stop signals to an orphaned process group are discarded.
+    if (sig != SIGSTOP && pgrp_is_orphaned(g.pgid))
+        return false;
+    if (g.stopped)
+        return true;
+    g.stopped = true;
+    g.stop_sig = sig;
+    g.stop_report = true;
+    g.cont_report = false;
+    for (Task* o : g.tasks)
+        if (o != &t && o->state() == Task::State::Running && !o->m_interrupt_sent) {
+            o->m_interrupt_sent = true;
+            (void)ptrace::interrupt(o->host_tid());
+        }
+    notify_parent_cldstop(g, CLD_STOPPED);
+    return true;
+}
+
+void Kernel::continue_group(ThreadGroup& g)
+{
+    g.stopped = false;
+    g.stop_report = false;
+    g.cont_report = true;
+    for (Task* t : g.tasks) {
+        if (t->state() != Task::State::Stopped)
+            continue;
+        // Its registers are already those to resume with; signals that came while
+        // it was stopped are delivered first.
+        t->set_state(Task::State::Handling);
+        if (has_deliverable(*t) && ptrace::get_regs(t->host_tid(), t->regs()).is_ok()) {
+            deliver_signals(*t, std::nullopt);
+            if (t->state() == Task::State::Exiting)
+                continue;
+            (void)ptrace::set_regs(t->host_tid(), t->regs());
+        }
+        resume(*t, 0);
+    }
+    notify_parent_cldstop(g, CLD_CONTINUED);
 }
 
 bool Kernel::has_deliverable(Task& t)
@@ -123,8 +228,8 @@ void Kernel::signal_wake(Task& t)
         return;
     int sig = *next;
     const auto& act = g.sighand->get(sig);
-    bool acts = !g.sighand->ignores(sig) &&
-        (act.handler != signals::k_sig_dfl || signals::default_action(sig) != signals::DefaultAction::Stop);
+    (void)act;
+    bool acts = !g.sighand->ignores(sig);
     if (!acts)
         return;
     switch (t.state()) {
@@ -209,7 +314,7 @@ std::optional<abi::SigInfo> Kernel::dequeue_signal_from(Task& t, signals::SigSet
 void Kernel::force_sigsegv(Task& t)
 {
     // Compare Linux force_sigsegv(): the frame could not be built; the process dies.
-    exit_group(t.group(), SIGSEGV | 0x80);
+    exit_group(t.group(), SIGSEGV | (t.group().rlimits[RLIMIT_CORE].rlim_cur ? 0x80 : 0));
 }
 
 bool Kernel::setup_frame(Task& t, const abi::SigInfo& info, std::vector<uint8_t>& xstate)
@@ -275,10 +380,15 @@ void Kernel::deliver_signals(Task& t, std::optional<long> syscall_result)
                 exit_group(g, sig);
                 return;
             case signals::DefaultAction::CoreDump:
-                exit_group(g, sig | 0x80);
+                // The core flag says a core was written; with RLIMIT_CORE 0 none is.
+                exit_group(g, sig | (g.rlimits[RLIMIT_CORE].rlim_cur ? 0x80 : 0));
                 return;
+            case signals::DefaultAction::Stop:
+                if (do_signal_stop(t, sig))
+                    goto stopped; // the rest waits until the group continues
+                continue;
             default:
-                continue; // ignore; stop/continue: job control comes later
+                continue; // ignore, continue (SIGCONT did its work when sent)
             }
         }
         if (restart_pending) {
@@ -305,6 +415,7 @@ void Kernel::deliver_signals(Task& t, std::optional<long> syscall_result)
             return;
         }
     }
+stopped:
     if (g.exiting)
         return;
     if (restart_pending) {

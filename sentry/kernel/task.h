@@ -51,6 +51,7 @@ public:
         Parked,    // stopped at a syscall, waiting on queues or a deadline
         Injecting, // single-stepping through an injected native syscall
         Exiting,   // killed or exiting; waiting for the host to report it gone
+        Stopped,   // its process is stopped (SIGSTOP...): held at a ptrace stop until SIGCONT
     };
 
     Task(Kernel& k, pid_t host_tid, pid_t vtid, std::shared_ptr<ThreadGroup> tg);
@@ -118,6 +119,7 @@ public:
     long m_inject_nr = -1;
     std::array<uint64_t, 6> m_inject_args{};
     std::vector<pid_t> m_new_children; // host tids created by an injected clone
+    pid_t m_last_child_vtid = 0;       // the virtual tid given at the last clone event
 
     // clone fix-ups for the child's first stop.
     uint64_t m_child_settid_addr = 0;
@@ -191,6 +193,12 @@ public:
     vfs::WaitQueue scratch_wq;
     int exit_signal = 17;    // signal sent to the parent on exit (SIGCHLD)
     signals::PendingQueue shared_pending; // process-directed signals
+    // Job control: a stopped group holds its threads; the parent's wait reports
+    // the stop (WUNTRACED/WSTOPPED) and the continue (WCONTINUED) once each.
+    bool stopped = false;
+    int stop_sig = 0;
+    bool stop_report = false;
+    bool cont_report = false;
     std::unique_ptr<IntervalTimer> itimer_real; // ITIMER_REAL and alarm(2)
     std::unique_ptr<CpuIntervalTimer> itimer_virtual;
     std::unique_ptr<CpuIntervalTimer> itimer_prof;

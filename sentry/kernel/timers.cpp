@@ -64,7 +64,8 @@ void IntervalTimer::wait()
         } else {
             m_armed = false;
         }
-        m_fire(overruns);
+        auto fire = m_fire; // firing may destroy this timer (exit_group)
+        fire(overruns);
     });
 }
 
@@ -125,7 +126,8 @@ void CpuIntervalTimer::schedule(std::chrono::nanoseconds cpu_left)
         } else {
             m_armed = false;
         }
-        m_fire();
+        auto fire = m_fire; // firing may destroy this timer (exit_group)
+        fire();
     });
 }
 

@@ -37,10 +37,12 @@ SyscallOutcome inject_clone(Task& t, long nr, std::array<uint64_t, 6> args, Kern
     return SyscallOutcome::inject(nr, args, [req](Task& task, long r) -> SyscallOutcome {
         if (is_error_return(r))
             return r;
+        // The child may already be gone (it can run and die before this trap): its
+        // virtual tid was recorded at the clone event.
         Task* child = task.kernel().task_by_host_tid(static_cast<pid_t>(r));
-        if (!child)
+        pid_t vtid = child ? child->vtid() : task.m_last_child_vtid;
+        if (vtid <= 0)
             return Errno(EAGAIN);
-        pid_t vtid = child->vtid();
         if (req.flags & CLONE_PARENT_SETTID)
             (void)task.copy_out(req.parent_tid, vtid);
         return vtid;
@@ -73,12 +75,17 @@ bool eligible(const ThreadGroup& waiter, const ThreadGroup& child, pid_t pid, in
     return true;
 }
 
+enum class WaitWhat { Exited, Stopped, Continued };
+
 struct WaitResult {
     std::shared_ptr<ThreadGroup> child; // null: nothing to report yet
+    WaitWhat what = WaitWhat::Exited;
     bool any_eligible = false;
 };
 
-WaitResult find_zombie(ThreadGroup& g, pid_t pid, int options)
+// The first child with something to report, as Linux's wait_consider_task() looks
+// at each: an exit (if `exited`), a stop (if `stopped`), a continue (if `continued`).
+WaitResult find_child(ThreadGroup& g, pid_t pid, int options, bool exited, bool stopped, bool continued)
 {
     WaitResult r;
     for (auto& c : g.children) {
@@ -86,7 +93,21 @@ WaitResult find_zombie(ThreadGroup& g, pid_t pid, int options)
             continue;
         r.any_eligible = true;
         if (c->zombie) {
+            if (exited) {
+                r.child = c;
+                r.what = WaitWhat::Exited;
+                return r;
+            }
+            continue;
+        }
+        if (stopped && c->stop_report && c->stopped) {
             r.child = c;
+            r.what = WaitWhat::Stopped;
+            return r;
+        }
+        if (continued && c->cont_report) {
+            r.child = c;
+            r.what = WaitWhat::Continued;
             return r;
         }
     }
@@ -263,13 +284,24 @@ SENTRY_SYSCALL(wait4)
     if (pid == INT_MIN)
         return Errno(ESRCH);
     auto& g = t.group();
-    auto r = find_zombie(g, pid, options);
+    auto r = find_child(g, pid, options, true, options & WUNTRACED, options & WCONTINUED);
     if (!r.any_eligible)
         return Errno(ECHILD);
     if (!r.child) {
         if (options & WNOHANG)
             return 0;
         return SyscallOutcome::block({{&g.child_exit_wq, ~0u}});
+    }
+    if (r.what != WaitWhat::Exited) {
+        int st = r.what == WaitWhat::Stopped ? ((r.child->stop_sig << 8) | 0x7f) : 0xffff;
+        if (status_addr)
+            TRY(t.copy_out(status_addr, st));
+        if (rusage_addr) {
+            struct rusage ru {};
+            TRY(t.copy_out(rusage_addr, ru));
+        }
+        (r.what == WaitWhat::Stopped ? r.child->stop_report : r.child->cont_report) = false;
+        return r.child->vpid;
     }
     int status = r.child->wait_status;
     if (status_addr)
@@ -309,12 +341,7 @@ SENTRY_SYSCALL(waitid)
     default: return Errno(EINVAL);
     }
     auto& g = t.group();
-    WaitResult r;
-    if (options & WEXITED)
-        r = find_zombie(g, pid, options);
-    else
-        for (auto& c : g.children)
-            r.any_eligible |= eligible(g, *c, pid, options);
+    WaitResult r = find_child(g, pid, options, options & WEXITED, options & WSTOPPED, options & WCONTINUED);
     if (!r.any_eligible)
         return Errno(ECHILD);
     if (!r.child) {
@@ -331,14 +358,26 @@ SENTRY_SYSCALL(waitid)
     if (info_addr) {
         siginfo_t si {};
         si.si_signo = SIGCHLD;
-        si.si_code = cld_code(st);
         si.si_pid = r.child->vpid;
         si.si_uid = getuid();
-        si.si_status = WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st);
+        if (r.what == WaitWhat::Exited) {
+            si.si_code = cld_code(st);
+            si.si_status = WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st);
+        } else if (r.what == WaitWhat::Stopped) {
+            si.si_code = CLD_STOPPED;
+            si.si_status = r.child->stop_sig;
+        } else {
+            si.si_code = CLD_CONTINUED;
+            si.si_status = SIGCONT;
+        }
         TRY(t.copy_out(info_addr, si));
     }
-    if (!(options & WNOWAIT))
-        t.kernel().release_zombie(g, r.child);
+    if (!(options & WNOWAIT)) {
+        if (r.what == WaitWhat::Exited)
+            t.kernel().release_zombie(g, r.child);
+        else
+            (r.what == WaitWhat::Stopped ? r.child->stop_report : r.child->cont_report) = false;
+    }
     return 0;
 }
 
