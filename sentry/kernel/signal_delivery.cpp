@@ -419,11 +419,15 @@ stopped:
     if (g.exiting)
         return;
     if (restart_pending) {
-        // No handler ran: the call starts again (Linux: ERESTART_RESTARTBLOCK
-        // would go through restart_syscall; the sentry keeps no restart block and
-        // reports EINTR instead).
+        // No handler ran: the call starts again; ERESTART_RESTARTBLOCK goes through
+        // restart_syscall and the task's restart block (EINTR if it has none).
         if (-*syscall_result == k_ERESTART_RESTARTBLOCK) {
-            regs.rax = static_cast<uint64_t>(-EINTR);
+            if (t.m_restart_block) {
+                regs.rax = SYS_restart_syscall;
+                regs.rip -= 2;
+            } else {
+                regs.rax = static_cast<uint64_t>(-EINTR);
+            }
         } else {
             regs.rax = regs.orig_rax;
             regs.rip -= 2;

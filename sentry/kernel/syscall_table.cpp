@@ -66,6 +66,7 @@ const Row k_rows[] = {
     {SYS_tkill, sys_tkill, S::Emulated, ""},
     {SYS_sigaltstack, sys_sigaltstack, S::Emulated, ""},
     {SYS_rt_sigreturn, sys_rt_sigreturn, S::Emulated, "frame validated; xstate restored"},
+    {SYS_restart_syscall, sys_restart_syscall, S::Emulated, "nanosleep/clock_nanosleep restart blocks"},
     {SYS_rt_sigsuspend, sys_rt_sigsuspend, S::Emulated, ""},
     {SYS_pause, sys_pause, S::Emulated, ""},
     {SYS_rt_sigtimedwait, sys_rt_sigtimedwait, S::Emulated, ""},

@@ -120,6 +120,8 @@ public:
     std::array<uint64_t, 6> m_inject_args{};
     std::vector<pid_t> m_new_children; // host tids created by an injected clone
     pid_t m_last_child_vtid = 0;       // the virtual tid given at the last clone event
+    // What restart_syscall continues after an ERESTART_RESTARTBLOCK (Linux restart_block).
+    std::function<SyscallOutcome(Task&)> m_restart_block;
 
     // clone fix-ups for the child's first stop.
     uint64_t m_child_settid_addr = 0;

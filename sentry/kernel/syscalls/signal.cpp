@@ -195,6 +195,19 @@ SENTRY_SYSCALL(sigaltstack)
     return 0;
 }
 
+// Continue a call interrupted with ERESTART_RESTARTBLOCK (Linux do_restart_syscall()).
+SENTRY_SYSCALL(restart_syscall)
+{
+    (void)args;
+    auto fn = t.m_restart_block;
+    if (!fn)
+        return Errno(EINTR);
+    auto o = fn(t);
+    if (o.kind() != SyscallOutcome::Kind::Block)
+        t.m_restart_block = nullptr;
+    return o;
+}
+
 SENTRY_SYSCALL(rt_sigreturn)
 {
     (void)args;

@@ -44,6 +44,7 @@ SENTRY_SYSCALL(tgkill);
 SENTRY_SYSCALL(tkill);
 SENTRY_SYSCALL(sigaltstack);
 SENTRY_SYSCALL(rt_sigreturn);
+SENTRY_SYSCALL(restart_syscall);
 SENTRY_SYSCALL(rt_sigsuspend);
 SENTRY_SYSCALL(pause);
 SENTRY_SYSCALL(rt_sigtimedwait);

@@ -184,9 +184,14 @@ SyscallOutcome sleep_until(Task& t, const ClockSource& clock, int64_t target, bo
 
 // The remaining time of an interrupted relative sleep goes to `rmtp`, and the call
 // ends with ERESTART_RESTARTBLOCK. Compare Linux kernel/time/hrtimer.c:do_nanosleep().
-void on_interrupt_write_rem(Task& t, const ClockSource& clock, int64_t target, uint64_t rmtp)
+void on_interrupt_write_rem(Task& t, const ClockSource& clock, int64_t target, uint64_t rmtp, bool cpu = false)
 {
-    t.progress().on_interrupt = [clock, target, rmtp](Task& task) -> long {
+    t.progress().on_interrupt = [clock, target, rmtp, cpu](Task& task) -> long {
+        // Without a handler (a stop and continue), restart_syscall sleeps on to the
+        // same target (Linux hrtimer_nanosleep_restart()).
+        task.m_restart_block = [clock, target, cpu](Task& again) -> SyscallOutcome {
+            return sleep_until(again, clock, target, cpu);
+        };
         if (rmtp) {
             auto now = read_clock(clock);
             int64_t left = now.is_error() ? 0 : target - to_ns(now.value());
@@ -261,7 +266,7 @@ SyscallOutcome do_clock_nanosleep(Task& t, clockid_t id, int flags, uint64_t rqt
     if (abs)
         p.on_interrupt = [](Task&) -> long { return -k_ERESTARTNOHAND; };
     else
-        on_interrupt_write_rem(t, clock, target, rmtp);
+        on_interrupt_write_rem(t, clock, target, rmtp, cpu);
     return sleep_until(t, clock, target, cpu);
 }
 
