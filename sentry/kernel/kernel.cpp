@@ -444,8 +444,7 @@ void Kernel::apply_outcome(Task& t, SyscallOutcome o)
         if (has_deliverable(t)) {
             // Linux checks signal_pending() before it sleeps: a signal that came
             // first (its PTRACE_INTERRUPT lost to this syscall stop) interrupts now.
-            auto& p = t.progress();
-            finish_syscall(t, p.on_interrupt ? p.on_interrupt(t) : (p.done > 0 ? static_cast<long>(p.done) : -p.restart_code));
+            finish_syscall(t, t.interrupted_result());
             return;
         }
         park(t, o);

@@ -251,9 +251,7 @@ void Kernel::signal_wake(Task& t)
             apply_outcome(t, std::move(o));
             return;
         }
-        auto& p = t.progress();
-        long r = p.on_interrupt ? p.on_interrupt(t) : (p.done > 0 ? static_cast<long>(p.done) : -p.restart_code);
-        finish_syscall(t, r);
+        finish_syscall(t, t.interrupted_result());
         return;
     }
     case Task::State::Injecting:

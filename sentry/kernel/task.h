@@ -102,6 +102,13 @@ public:
         std::function<long(Task&)> on_interrupt;
     };
     SyscallProgress& progress() { return m_progress; }
+    // What a blocked call returns when a signal interrupts it.
+    long interrupted_result()
+    {
+        if (m_progress.on_interrupt)
+            return m_progress.on_interrupt(*this);
+        return m_progress.done > 0 ? static_cast<long>(m_progress.done) : -m_progress.restart_code;
+    }
     void reset_progress() { m_progress = {}; }
 
     void wake(uint32_t events) override;
