@@ -785,19 +785,29 @@ void Kernel::become_zombie(std::shared_ptr<ThreadGroup> g)
         m_groups.erase(g->vpid);
         return;
     }
-    // Orphans go to init (Linux forget_original_parent()).
+    // Orphans go to the nearest living ancestor that is a child subreaper, else to
+    // init (Linux forget_original_parent(), find_new_reaper()); those that asked
+    // for a parent-death signal get it (approximated at the exit of the whole
+    // parent process rather than of the creating thread).
+    std::shared_ptr<ThreadGroup> reaper = init;
+    for (auto a = g->parent_ref(); a; a = a->parent_ref()) {
+        if (a->child_subreaper && !a->exiting && !a->zombie) {
+            reaper = a;
+            break;
+        }
+    }
+    bool any_zombie = false;
     for (auto& c : g->children) {
-        c->parent = init;
-        if (init)
-            init->children.push_back(c);
+        c->parent = reaper;
+        if (reaper)
+            reaper->children.push_back(c);
+        any_zombie |= c->zombie;
+        for (Task* ct : std::vector<Task*>(c->tasks.begin(), c->tasks.end()))
+            if (ct->m_pdeathsig && !c->exiting)
+                (void)send_signal(*ct, signals::make_siginfo(ct->m_pdeathsig, SI_USER, g->vpid, getuid()));
     }
-    if (init) {
-        bool any_zombie = false;
-        for (auto& c : g->children)
-            any_zombie |= c->zombie;
-        if (any_zombie)
-            init->child_exit_wq.notify(1);
-    }
+    if (reaper && any_zombie)
+        reaper->child_exit_wq.notify(1);
     g->children.clear();
     auto parent = g->parent_ref();
     if (!parent) {

@@ -55,7 +55,7 @@ const Row k_rows[] = {
     {SYS_getsid, sys_getsid, S::Emulated, ""},
     {SYS_setsid, sys_setsid, S::Emulated, ""},
     {SYS_uname, sys_uname, S::Emulated, "host's utsname"},
-    {SYS_prctl, sys_prctl, S::Partial, "NAME, PDEATHSIG (stored), DUMPABLE, NO_NEW_PRIVS, CHILD_SUBREAPER, CAPBSET_READ"},
+    {SYS_prctl, sys_prctl, S::Partial, "NAME, PDEATHSIG, DUMPABLE, NO_NEW_PRIVS, CHILD_SUBREAPER, CAPBSET_READ"},
     {SYS_arch_prctl, sys_arch_prctl, S::Emulated, "FS/GS base through registers"},
     // signal.cpp
     {SYS_rt_sigaction, sys_rt_sigaction, S::Emulated, ""},
