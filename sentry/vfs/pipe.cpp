@@ -69,10 +69,12 @@ Result<size_t> Pipe::read_to(const File::Sink& sink, size_t max)
 
 Result<size_t> Pipe::write(std::span<const char> buf)
 {
-    if (m_readers == 0)
-        return Errno(EPIPE);
+    // An empty write does nothing, not even without readers (Linux pipe_write()
+    // returns 0 before it looks at them).
     if (buf.empty())
         return size_t{0};
+    if (m_readers == 0)
+        return Errno(EPIPE);
     size_t room = m_capacity - m_data.size();
     // Writes of at most PIPE_BUF bytes are atomic: all or nothing.
     if (room == 0 || (buf.size() <= k_pipe_buf && room < buf.size()))
