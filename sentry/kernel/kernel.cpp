@@ -1,6 +1,7 @@
 #include "sentry/kernel/kernel.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/ptrace.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -774,6 +775,7 @@ void Kernel::become_zombie(std::shared_ptr<ThreadGroup> g)
 {
     g->zombie = true;
     g->fs.reset();
+    g->pidfd_wq.notify(POLLIN); // Linux do_notify_pidfd()
     auto init = m_init.lock();
     if (g == init) {
         int st = g->wait_status;
@@ -783,6 +785,7 @@ void Kernel::become_zombie(std::shared_ptr<ThreadGroup> g)
         // Like the init of a pid namespace: its death ends every other process.
         shutdown_all();
         m_groups.erase(g->vpid);
+        g->reaped = true;
         return;
     }
     // Orphans go to the nearest living ancestor that is a child subreaper, else to
@@ -812,6 +815,8 @@ void Kernel::become_zombie(std::shared_ptr<ThreadGroup> g)
     auto parent = g->parent_ref();
     if (!parent) {
         m_groups.erase(g->vpid);
+        g->reaped = true;
+        g->pidfd_wq.notify(POLLIN | POLLHUP);
         return;
     }
     const auto& act = parent->sighand->get(SIGCHLD);
@@ -835,6 +840,8 @@ void Kernel::release_zombie(ThreadGroup& parent, const std::shared_ptr<ThreadGro
 {
     std::erase(parent.children, child);
     m_groups.erase(child->vpid);
+    child->reaped = true;
+    child->pidfd_wq.notify(POLLIN | POLLHUP);
 }
 
 SyscallOutcome Kernel::with_scratch(Task& t, std::string data, std::function<SyscallOutcome(Task&, uint64_t)> then)

@@ -87,6 +87,7 @@ public:
         uint64_t flags = 0;
         uint64_t parent_tid = 0;
         uint64_t child_tid = 0;
+        uint64_t pidfd = 0; // where CLONE_PIDFD stores the parent's new pidfd
     };
     void set_pending_clone(Task& t, CloneRequest req) { m_pending_clone[t.host_tid()] = req; }
     Task* task_by_host_tid(pid_t tid);

@@ -40,7 +40,7 @@ const Row k_rows[] = {
     {SYS_getppid, sys_getppid, S::Emulated, "virtual pid; 0 for the sandbox's init"},
     {SYS_gettid, sys_gettid, S::Emulated, "virtual tid"},
     {SYS_set_tid_address, sys_set_tid_address, S::Injected, "runs natively for clear_child_tid; returns the virtual tid"},
-    {SYS_clone, sys_clone, S::Injected, "namespaces: EPERM; CLONE_PIDFD: EINVAL; tids rewritten to virtual"},
+    {SYS_clone, sys_clone, S::Injected, "namespaces: EPERM; CLONE_PIDFD gives a sentry pidfd (not with CLONE_THREAD); tids rewritten to virtual"},
     {SYS_clone3, sys_clone3, S::Injected, "as clone; set_tid and CLONE_INTO_CGROUP: EPERM; struct passed through the scratch page"},
     {SYS_fork, sys_fork, S::Injected, ""},
     {SYS_vfork, sys_vfork, S::Injected, ""},
@@ -48,7 +48,7 @@ const Row k_rows[] = {
     {SYS_exit, sys_exit, S::Emulated, "last thread: exit_group; else runs natively"},
     {SYS_exit_group, sys_exit_group, S::Emulated, ""},
     {SYS_wait4, sys_wait4, S::Partial, "exited children; no stopped/continued reports; rusage zeroed"},
-    {SYS_waitid, sys_waitid, S::Partial, "WEXITED only; no stopped/continued reports"},
+    {SYS_waitid, sys_waitid, S::Emulated, "P_PID, P_PGID, P_ALL, P_PIDFD"},
     {SYS_getpgrp, sys_getpgrp, S::Emulated, ""},
     {SYS_getpgid, sys_getpgid, S::Emulated, ""},
     {SYS_setpgid, sys_setpgid, S::Emulated, ""},
@@ -57,6 +57,10 @@ const Row k_rows[] = {
     {SYS_uname, sys_uname, S::Emulated, "host's utsname"},
     {SYS_prctl, sys_prctl, S::Partial, "NAME, PDEATHSIG, DUMPABLE, NO_NEW_PRIVS, CHILD_SUBREAPER, CAPBSET_READ"},
     {SYS_arch_prctl, sys_arch_prctl, S::Emulated, "FS/GS base through registers"},
+    // pidfd.cpp
+    {SYS_pidfd_open, sys_pidfd_open, S::Emulated, "PIDFD_NONBLOCK; PIDFD_THREAD: EINVAL"},
+    {SYS_pidfd_send_signal, sys_pidfd_send_signal, S::Emulated, "with the PIDFD_SIGNAL_* scopes"},
+    {SYS_pidfd_getfd, sys_pidfd_getfd, S::Emulated, "any process of the sandbox"},
     // signal.cpp
     {SYS_rt_sigaction, sys_rt_sigaction, S::Emulated, ""},
     {SYS_rt_sigprocmask, sys_rt_sigprocmask, S::Emulated, ""},

@@ -218,8 +218,10 @@ public:
     // Exit state: once `exiting`, `wait_status` is what wait4 reports.
     bool exiting = false;
     bool zombie = false;
+    bool reaped = false; // released by its parent's wait (pidfds outlive it)
     int wait_status = 0;
     vfs::WaitQueue child_exit_wq; // the parent's waiters for its children
+    vfs::WaitQueue pidfd_wq;      // pollers of pidfds naming this process
 
     std::shared_ptr<ThreadGroup> parent_ref() const { return parent.lock(); }
     Task* leader() const { return tasks.empty() ? nullptr : tasks.front(); }

@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "sentry/kernel/path.h"
+#include "sentry/kernel/pidfd.h"
 #include "sentry/kernel/syscalls/syscalls.h"
 
 namespace sentry::kernel {
@@ -28,6 +29,16 @@ bool is_error_return(long r) { return r < 0 && r > -4096; }
 
 constexpr uint64_t k_namespace_flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
     CLONE_NEWNET | CLONE_NEWCGROUP | 0x00000080 /* CLONE_NEWTIME */;
+
+// CLONE_PIDFD's own rules, checked before any child exists (Linux copy_process():
+// no pidfd for a thread; the pidfd is stored before the child runs, so a bad
+// pointer fails the whole clone with EFAULT).
+Result<void> check_pidfd_request(Task& t, uint64_t flags, uint64_t addr)
+{
+    if (flags & CLONE_THREAD)
+        return Errno(EINVAL);
+    return t.copy_out(addr, int{0});
+}
 
 // Start an injected clone-family call and turn the host tid it returns into the
 // child's virtual tid.
@@ -45,6 +56,14 @@ SyscallOutcome inject_clone(Task& t, long nr, std::array<uint64_t, 6> args, Kern
             return Errno(EAGAIN);
         if (req.flags & CLONE_PARENT_SETTID)
             (void)task.copy_out(req.parent_tid, vtid);
+        if (req.flags & CLONE_PIDFD) {
+            // The child is a process of its own (CLONE_THREAD was refused).
+            if (auto g = task.kernel().group_by_vpid(vtid)) {
+                auto fd = install_pidfd(task, g, false);
+                if (fd.is_ok())
+                    (void)task.copy_out(req.pidfd, fd.value());
+            }
+        }
         return vtid;
     });
 }
@@ -149,11 +168,17 @@ SENTRY_SYSCALL(clone)
     uint64_t flags = args.arg(0);
     if (flags & k_namespace_flags)
         return Errno(EPERM);
-    if (flags & CLONE_PIDFD)
-        return Errno(EINVAL); // pidfds are not emulated yet
-    // The sentry is the only tracer and every child is traced from birth.
-    flags &= ~static_cast<uint64_t>(CLONE_UNTRACED | CLONE_PTRACE);
     Kernel::CloneRequest req{flags, args.arg(2), args.arg(3)};
+    if (flags & CLONE_PIDFD) {
+        // clone() passes the pidfd pointer in parent_tid (Linux kernel_clone()).
+        if (flags & (CLONE_PARENT_SETTID | CLONE_DETACHED))
+            return Errno(EINVAL);
+        TRY(check_pidfd_request(t, flags, args.arg(2)));
+        req.pidfd = args.arg(2);
+    }
+    // The sentry is the only tracer and every child is traced from birth; pidfds
+    // are the sentry's own files, never host ones.
+    flags &= ~static_cast<uint64_t>(CLONE_UNTRACED | CLONE_PTRACE | CLONE_PIDFD);
     return inject_clone(t, SYS_clone, {flags, args.arg(1), args.arg(2), args.arg(3), args.arg(4), args.arg(5)}, req);
 }
 
@@ -188,14 +213,18 @@ SENTRY_SYSCALL(clone3)
         return Errno(EINVAL);
     if ((ca.flags & (CLONE_SIGHAND | k_clone_clear_sighand)) == (CLONE_SIGHAND | k_clone_clear_sighand))
         return Errno(EINVAL);
+    if (ca.flags & (CLONE_DETACHED | (CSIGNAL & ~0x80ULL /* CLONE_NEWTIME */)))
+        return Errno(EINVAL); // the exit signal has its own field
     if (ca.flags & k_namespace_flags)
         return Errno(EPERM);
     if (ca.set_tid_size || (ca.flags & k_clone_into_cgroup))
         return Errno(EPERM); // the sandbox does not choose pids or cgroups
-    if (ca.flags & CLONE_PIDFD)
-        return Errno(EINVAL); // pidfds are not emulated yet
-    ca.flags &= ~static_cast<uint64_t>(CLONE_UNTRACED | CLONE_PTRACE);
     Kernel::CloneRequest req{ca.flags | ca.exit_signal, ca.parent_tid, ca.child_tid};
+    if (ca.flags & CLONE_PIDFD) {
+        TRY(check_pidfd_request(t, ca.flags, ca.pidfd));
+        req.pidfd = ca.pidfd;
+    }
+    ca.flags &= ~static_cast<uint64_t>(CLONE_UNTRACED | CLONE_PTRACE | CLONE_PIDFD);
     std::string blob(reinterpret_cast<const char*>(&ca), sizeof ca);
     std::array<uint64_t, 6> regs = args.a;
     return t.kernel().with_scratch(t, blob, [req, regs](Task& task, uint64_t scratch) -> SyscallOutcome {
@@ -326,6 +355,7 @@ SENTRY_SYSCALL(waitid)
     if (!(options & (WEXITED | WSTOPPED | WCONTINUED)))
         return Errno(EINVAL);
     pid_t pid;
+    bool nonblock_pidfd = false;
     switch (idtype) {
     case P_ALL: pid = -1; break;
     case P_PID:
@@ -338,6 +368,21 @@ SENTRY_SYSCALL(waitid)
             return Errno(EINVAL);
         pid = id == 0 ? 0 : -id;
         break;
+    case P_PIDFD: {
+        if (id < 0)
+            return Errno(EINVAL);
+        int file_flags = 0;
+        auto target = TRY(pidfd_target(t, id, &file_flags));
+        // A reaped process's pid names nothing (and may name another process now).
+        pid = target->reaped ? INT_MAX : target->vpid;
+        // A non-blocking pidfd makes the wait non-blocking: EAGAIN where a blocking
+        // wait would sleep (Linux kernel_waitid()).
+        if ((file_flags & O_NONBLOCK) && !(options & WNOHANG)) {
+            options |= WNOHANG;
+            nonblock_pidfd = true;
+        }
+        break;
+    }
     default: return Errno(EINVAL);
     }
     auto& g = t.group();
@@ -345,6 +390,8 @@ SENTRY_SYSCALL(waitid)
     if (!r.any_eligible)
         return Errno(ECHILD);
     if (!r.child) {
+        if (nonblock_pidfd)
+            return Errno(EAGAIN);
         if (options & WNOHANG) {
             if (info_addr) {
                 siginfo_t si {};

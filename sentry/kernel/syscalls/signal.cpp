@@ -33,9 +33,10 @@ SyscallOutcome kill_something(Task& t, pid_t pid, int sig)
     auto& k = t.kernel();
     if (pid > 0) {
         auto g = k.group_by_vpid(pid);
-        if (!g || g->zombie)
+        if (!g)
             return Errno(ESRCH);
-        if (sig)
+        // A zombie keeps its pid until reaped: the signal is accepted and lost.
+        if (sig && !g->zombie)
             (void)k.send_signal(*g, user_info(t, sig, SI_USER));
         return 0;
     }
@@ -293,9 +294,9 @@ static SyscallOutcome queue_info(Task& t, pid_t tgid, pid_t tid, int sig, uint64
         return k.send_signal(*target, info) ? SyscallOutcome(0) : SyscallOutcome(Errno(EAGAIN));
     }
     auto g = k.group_by_vpid(tgid);
-    if (!g || g->zombie)
+    if (!g)
         return Errno(ESRCH);
-    if (sig == 0)
+    if (sig == 0 || g->zombie)
         return 0;
     return k.send_signal(*g, info) ? SyscallOutcome(0) : SyscallOutcome(Errno(EAGAIN));
 }

@@ -35,6 +35,11 @@ SENTRY_SYSCALL(uname);
 SENTRY_SYSCALL(prctl);
 SENTRY_SYSCALL(arch_prctl);
 
+// pidfd.cpp
+SENTRY_SYSCALL(pidfd_open);
+SENTRY_SYSCALL(pidfd_send_signal);
+SENTRY_SYSCALL(pidfd_getfd);
+
 // signal.cpp
 SENTRY_SYSCALL(rt_sigaction);
 SENTRY_SYSCALL(rt_sigprocmask);
