@@ -45,6 +45,7 @@ const Row k_rows[] = {
     {SYS_fork, sys_fork, S::Injected, ""},
     {SYS_vfork, sys_vfork, S::Injected, ""},
     {SYS_execve, sys_execve, S::Injected, "path resolved by the sentry, written to a read-only scratch page"},
+    {SYS_execveat, sys_execveat, S::Injected, "as execve; AT_EMPTY_PATH runs the file behind the fd (also memfds)"},
     {SYS_exit, sys_exit, S::Emulated, "last thread: exit_group; else runs natively"},
     {SYS_exit_group, sys_exit_group, S::Emulated, ""},
     {SYS_wait4, sys_wait4, S::Partial, "exited children; no stopped/continued reports; rusage zeroed"},

@@ -245,20 +245,45 @@ SENTRY_SYSCALL(vfork)
     return inject_clone(t, SYS_vfork, args.a, Kernel::CloneRequest{CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0});
 }
 
-SENTRY_SYSCALL(execve)
+// execve and execveat: the guest's process runs the real execve with an absolute
+// host path that the sentry resolved (or, for a program named by an fd, the
+// sentry's own /proc/<pid>/fd link to it); the sentry checks what it can before
+// the process is replaced. Compare Linux fs/exec.c do_execveat_common().
+static SyscallOutcome do_execve(Task& t, int dirfd, uint64_t path_addr, uint64_t argv, uint64_t envp, int flags)
 {
-    auto path = TRY(copy_path(t, args.arg(0)));
-    auto at = TRY(resolve_at(t, AT_FDCWD, path));
-    // The guest's process runs the real execve with an absolute host path that the
-    // sentry resolved; check what the sentry can before replacing the process.
-    std::string host_path = at.path;
-    if (at.dirfd != AT_FDCWD) {
-        char link[64], dir[PATH_MAX];
-        snprintf(link, sizeof link, "/proc/self/fd/%d", at.dirfd);
-        ssize_t n = readlink(link, dir, sizeof dir - 1);
-        if (n < 0)
-            return Errno(ENOENT);
-        host_path = std::string(dir, static_cast<size_t>(n)) + "/" + at.path;
+    if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
+        return Errno(EINVAL);
+    auto path = TRY(copy_path(t, path_addr, flags & AT_EMPTY_PATH));
+    std::string host_path, exe_path;
+    if (path.empty()) {
+        // fexecve(): the program is the file behind `dirfd`.
+        if (!t.group().fds)
+            return Errno(EBADF);
+        auto f = TRY(t.group().fds->get(dirfd));
+        int hfd = f->host_fd();
+        if (hfd < 0)
+            return Errno(EACCES);
+        host_path = fmt::format("/proc/{}/fd/{}", t.kernel().sentry_pid(), hfd);
+        char link[PATH_MAX];
+        ssize_t n = readlink(fmt::format("/proc/self/fd/{}", hfd).c_str(), link, sizeof link - 1);
+        exe_path = n > 0 ? std::string(link, static_cast<size_t>(n)) : host_path;
+    } else {
+        auto at = TRY(resolve_at(t, dirfd, path));
+        if (flags & AT_SYMLINK_NOFOLLOW) {
+            struct stat lst {};
+            if (fstatat(at.dirfd, at.path.c_str(), &lst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lst.st_mode))
+                return Errno(ELOOP);
+        }
+        host_path = at.path;
+        if (at.dirfd != AT_FDCWD) {
+            char link[64], dir[PATH_MAX];
+            snprintf(link, sizeof link, "/proc/self/fd/%d", at.dirfd);
+            ssize_t n = readlink(link, dir, sizeof dir - 1);
+            if (n < 0)
+                return Errno(ENOENT);
+            host_path = std::string(dir, static_cast<size_t>(n)) + "/" + at.path;
+        }
+        exe_path = host_path;
     }
     struct stat st {};
     if (::stat(host_path.c_str(), &st) < 0)
@@ -267,14 +292,20 @@ SENTRY_SYSCALL(execve)
         return Errno(EACCES);
     if (access(host_path.c_str(), X_OK) < 0)
         return Errno(errno);
-    t.kernel().set_pending_exec(t, host_path);
-    uint64_t argv = args.arg(1), envp = args.arg(2);
+    t.kernel().set_pending_exec(t, exe_path);
     host_path.push_back('\0');
     return t.kernel().with_scratch(t, host_path, [argv, envp](Task&, uint64_t addr) -> SyscallOutcome {
         return SyscallOutcome::inject(SYS_execve, {addr, argv, envp, 0, 0, 0},
             // Only reached when execve failed: success replaces the process.
             [](Task&, long r) -> SyscallOutcome { return r; });
     });
+}
+
+SENTRY_SYSCALL(execve) { return do_execve(t, AT_FDCWD, args.arg(0), args.arg(1), args.arg(2), 0); }
+
+SENTRY_SYSCALL(execveat)
+{
+    return do_execve(t, args.as_int(0), args.arg(1), args.arg(2), args.arg(3), args.as_int(4));
 }
 
 SENTRY_SYSCALL(exit)
