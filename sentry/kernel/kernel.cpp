@@ -17,6 +17,7 @@
 
 #include "sentry/abi/x86_64/syscall_regs.h"
 #include "sentry/common/event_loop.h"
+#include "sentry/kernel/rusage.h"
 #include "sentry/kernel/strace.h"
 #include "sentry/kernel/syscall_table.h"
 #include "sentry/vfs/host_file.h"
@@ -208,12 +209,12 @@ int Kernel::run(const std::string& path, const std::vector<std::string>& argv,
             // Let SIGINT/TERM/HUP/QUIT interrupt the wait (their handler is a no-op;
             // the signalfd read below learns which one it was).
             sigprocmask(SIG_UNBLOCK, &waitset, nullptr);
-            int status = 0;
-            pid_t tid = waitpid(-1, &status, __WALL);
+            ptrace::Stop stop;
+            pid_t tid = ptrace::wait_any(stop, false);
             int e = errno;
             sigprocmask(SIG_BLOCK, &waitset, nullptr);
             if (tid > 0) {
-                on_host_stop(ptrace::decode_wait_status(tid, status));
+                on_host_stop(stop);
                 continue;
             }
             if (e == EINTR) {
@@ -258,11 +259,10 @@ void Kernel::write_census()
 void Kernel::drain_waits()
 {
     for (;;) {
-        int status = 0;
-        pid_t tid = waitpid(-1, &status, WNOHANG | __WALL);
-        if (tid <= 0)
+        ptrace::Stop stop;
+        if (ptrace::wait_any(stop, true) <= 0)
             break;
-        on_host_stop(ptrace::decode_wait_status(tid, status));
+        on_host_stop(stop);
     }
 }
 
@@ -753,6 +753,7 @@ void Kernel::on_task_gone(pid_t tid, const ptrace::Stop& stop)
     if (!t)
         return;
     auto g = t->group_ref();
+    rusage_merge_report(g->self_usage, stop.usage);
     destroy_task(t);
     if (!g->tasks.empty())
         return;

@@ -223,6 +223,12 @@ public:
     vfs::WaitQueue child_exit_wq; // the parent's waiters for its children
     vfs::WaitQueue pidfd_wq;      // pollers of pidfds naming this process
 
+    // Resource usage (rusage.h): the host's reports at its threads' exits, complete
+    // once it is a zombie, and the sum over the children it reaped (Linux
+    // signal_struct's cutime, cstime, cmaxrss, ...).
+    struct rusage self_usage {};
+    struct rusage children_usage {};
+
     std::shared_ptr<ThreadGroup> parent_ref() const { return parent.lock(); }
     Task* leader() const { return tasks.empty() ? nullptr : tasks.front(); }
 };

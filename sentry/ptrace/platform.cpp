@@ -71,6 +71,19 @@ Stop decode_wait_status(pid_t tid, int status)
     return stop;
 }
 
+pid_t wait_any(Stop& out, bool nohang)
+{
+    int status = 0;
+    struct rusage usage {};
+    pid_t tid = wait4(-1, &status, __WALL | (nohang ? WNOHANG : 0), &usage);
+    if (tid <= 0)
+        return tid;
+    out = decode_wait_status(tid, status);
+    if (out.kind == StopKind::Exited || out.kind == StopKind::Killed)
+        out.usage = usage;
+    return tid;
+}
+
 std::string describe(const Stop& s)
 {
     switch (s.kind) {

@@ -10,6 +10,7 @@
 // end of the skipped call, the second runs the real one), then its registers are
 // restored with the result. Every waitpid status is decoded into a Stop.
 
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/user.h>
 
@@ -40,10 +41,17 @@ struct Stop {
     int event = 0;
     int exit_code = 0;
     bool core = false;
+    // Exited/Killed: the host's usage of the thread's whole process at that moment
+    // (wait4's rusage: every thread of it, live or gone; sentry/kernel/rusage.h).
+    struct rusage usage {};
 };
 
 // Decode a waitpid() status for `tid` (Linux ptrace(2), "Stopped states").
 Stop decode_wait_status(pid_t tid, int status);
+// Wait for the next stop or exit of any traced thread (wait4(-1, __WALL), with
+// WNOHANG if `nohang`) and decode it into `out`. Returns its tid, 0 if `nohang`
+// and nothing is pending, or -1 with errno (EINTR, ECHILD).
+pid_t wait_any(Stop& out, bool nohang);
 std::string describe(const Stop&);
 
 // Options every traced thread carries (children inherit them through the events).

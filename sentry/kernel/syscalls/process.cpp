@@ -19,6 +19,7 @@
 
 #include "sentry/kernel/path.h"
 #include "sentry/kernel/pidfd.h"
+#include "sentry/kernel/rusage.h"
 #include "sentry/kernel/syscalls/syscalls.h"
 
 namespace sentry::kernel {
@@ -131,6 +132,26 @@ WaitResult find_child(ThreadGroup& g, pid_t pid, int options, bool exited, bool 
         }
     }
     return r;
+}
+
+// What a wait reports as the child's usage: its own and its reaped children's
+// (Linux getrusage(p, RUSAGE_BOTH)); a live child's own is the host's figure now.
+struct rusage wait_rusage(ThreadGroup& child)
+{
+    struct rusage self = child.self_usage;
+    if (!child.zombie)
+        if (auto live = host_rusage(child); live.is_ok())
+            self = live.value();
+    return rusage_both(self, child.children_usage);
+}
+
+// A wait reaps the zombie `child`: its usage and its reaped children's are added
+// to the waiter's children usage, then it is released (Linux wait_task_zombie();
+// an automatically reaped child adds nothing).
+void reap_zombie(Task& t, const std::shared_ptr<ThreadGroup>& child)
+{
+    rusage_add(t.group().children_usage, rusage_both(child->self_usage, child->children_usage));
+    t.kernel().release_zombie(t.group(), child);
 }
 
 } // namespace
@@ -352,26 +373,24 @@ SENTRY_SYSCALL(wait4)
             return 0;
         return SyscallOutcome::block({{&g.child_exit_wq, ~0u}});
     }
-    if (r.what != WaitWhat::Exited) {
-        int st = r.what == WaitWhat::Stopped ? ((r.child->stop_sig << 8) | 0x7f) : 0xffff;
-        if (status_addr)
-            TRY(t.copy_out(status_addr, st));
-        if (rusage_addr) {
-            struct rusage ru {};
-            TRY(t.copy_out(rusage_addr, ru));
-        }
+    // Linux kernel_wait4(): the child is reaped (or its report consumed) before the
+    // status and the usage are stored, so a bad pointer costs the report.
+    struct rusage ru {};
+    if (rusage_addr)
+        ru = wait_rusage(*r.child);
+    int status;
+    pid_t vpid = r.child->vpid;
+    if (r.what == WaitWhat::Exited) {
+        status = r.child->wait_status;
+        reap_zombie(t, r.child);
+    } else {
+        status = r.what == WaitWhat::Stopped ? ((r.child->stop_sig << 8) | 0x7f) : 0xffff;
         (r.what == WaitWhat::Stopped ? r.child->stop_report : r.child->cont_report) = false;
-        return r.child->vpid;
     }
-    int status = r.child->wait_status;
     if (status_addr)
         TRY(t.copy_out(status_addr, status));
-    if (rusage_addr) {
-        struct rusage ru {};
+    if (rusage_addr)
         TRY(t.copy_out(rusage_addr, ru));
-    }
-    pid_t vpid = r.child->vpid;
-    t.kernel().release_zombie(g, r.child);
     return vpid;
 }
 
@@ -381,6 +400,7 @@ SENTRY_SYSCALL(waitid)
     pid_t id = args.as_int(1);
     uint64_t info_addr = args.arg(2);
     int options = args.as_int(3);
+    uint64_t rusage_addr = args.arg(4);
     if (options & ~(WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL))
         return Errno(EINVAL);
     if (!(options & (WEXITED | WSTOPPED | WCONTINUED)))
@@ -432,30 +452,36 @@ SENTRY_SYSCALL(waitid)
         }
         return SyscallOutcome::block({{&g.child_exit_wq, ~0u}});
     }
+    // Linux kernel_waitid(): the report is consumed first, then the usage and
+    // the siginfo are stored.
     int st = r.child->wait_status;
-    if (info_addr) {
-        siginfo_t si {};
-        si.si_signo = SIGCHLD;
-        si.si_pid = r.child->vpid;
-        si.si_uid = getuid();
-        if (r.what == WaitWhat::Exited) {
-            si.si_code = cld_code(st);
-            si.si_status = WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st);
-        } else if (r.what == WaitWhat::Stopped) {
-            si.si_code = CLD_STOPPED;
-            si.si_status = r.child->stop_sig;
-        } else {
-            si.si_code = CLD_CONTINUED;
-            si.si_status = SIGCONT;
-        }
-        TRY(t.copy_out(info_addr, si));
+    struct rusage ru {};
+    if (rusage_addr)
+        ru = wait_rusage(*r.child);
+    siginfo_t si {};
+    si.si_signo = SIGCHLD;
+    si.si_pid = r.child->vpid;
+    si.si_uid = getuid();
+    if (r.what == WaitWhat::Exited) {
+        si.si_code = cld_code(st);
+        si.si_status = WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st);
+    } else if (r.what == WaitWhat::Stopped) {
+        si.si_code = CLD_STOPPED;
+        si.si_status = r.child->stop_sig;
+    } else {
+        si.si_code = CLD_CONTINUED;
+        si.si_status = SIGCONT;
     }
     if (!(options & WNOWAIT)) {
         if (r.what == WaitWhat::Exited)
-            t.kernel().release_zombie(g, r.child);
+            reap_zombie(t, r.child);
         else
             (r.what == WaitWhat::Stopped ? r.child->stop_report : r.child->cont_report) = false;
     }
+    if (rusage_addr)
+        TRY(t.copy_out(rusage_addr, ru));
+    if (info_addr)
+        TRY(t.copy_out(info_addr, si));
     return 0;
 }
 

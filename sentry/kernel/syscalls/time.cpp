@@ -21,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include "sentry/kernel/rusage.h"
 #include "sentry/kernel/syscalls/syscalls.h"
 
 namespace sentry::kernel {
@@ -281,23 +282,30 @@ long status_value(const std::string& path, std::string_view key)
     return 0;
 }
 
+clock_t timeval_to_ticks(const struct timeval& tv)
+{
+    long hz = sysconf(_SC_CLK_TCK);
+    return static_cast<clock_t>(tv.tv_sec * hz + tv.tv_usec / (1000000 / hz));
+}
+
 struct timeval ns_to_timeval(int64_t ns)
 {
     return {static_cast<time_t>(ns / k_nsec_per_sec), static_cast<suseconds_t>((ns % k_nsec_per_sec) / 1000)};
 }
 
+} // namespace
+
 // Usage of the guest's host process (or one of its threads). The host's precise
 // runtime is split between user and system time in the ratio of the tick counts,
 // as Linux kernel/sched/cputime.c:cputime_adjust() does.
-Result<struct rusage> guest_rusage(Task& t, bool thread)
+Result<struct rusage> host_rusage(ThreadGroup& g, Task* thread)
 {
-    auto& g = t.group();
-    std::string dir = thread ? fmt::format("/proc/{}/task/{}", g.host_pid, t.host_tid())
+    std::string dir = thread ? fmt::format("/proc/{}/task/{}", g.host_pid, thread->host_tid())
                              : fmt::format("/proc/{}", g.host_pid);
     auto f = TRY(proc_stat(dir + "/stat"));
     struct rusage ru {};
     long uticks = field(f, 14), sticks = field(f, 15);
-    auto total = read_clock(thread ? ClockSource(g.host_pid, t.host_tid(), k_cpuclock_sched)
+    auto total = read_clock(thread ? ClockSource(g.host_pid, thread->host_tid(), k_cpuclock_sched)
                                    : ClockSource(make_cpu_clock(g.host_pid, false, k_cpuclock_sched)));
     int64_t rtime = total.is_error() ? ticks_to_ns(uticks + sticks) : to_ns(total.value());
     int64_t stime = 0, utime = rtime;
@@ -319,11 +327,12 @@ Result<struct rusage> guest_rusage(Task& t, bool thread)
             ru.ru_nvcsw += status_value(st, "voluntary_ctxt_switches");
             ru.ru_nivcsw += status_value(st, "nonvoluntary_ctxt_switches");
         }
+        // What the host reported at the exits of its threads so far: the switches
+        // of threads that are gone, the peak of an address space replaced by execve.
+        rusage_merge_report(ru, g.self_usage);
     }
     return ru;
 }
-
-} // namespace
 
 // Compare Linux kernel/time/posix-timers.c: clock_gettime.
 SENTRY_SYSCALL(clock_gettime)
@@ -393,12 +402,14 @@ SENTRY_SYSCALL(clock_nanosleep)
 SENTRY_SYSCALL(times)
 {
     if (args.arg(0)) {
-        auto f = TRY(proc_stat(fmt::format("/proc/{}/stat", t.group().host_pid)));
+        auto& g = t.group();
+        auto f = TRY(proc_stat(fmt::format("/proc/{}/stat", g.host_pid)));
         struct tms tms {};
         tms.tms_utime = field(f, 14);
         tms.tms_stime = field(f, 15);
-        tms.tms_cutime = field(f, 16);
-        tms.tms_cstime = field(f, 17);
+        // The host never sees the guest's waits: its children's times are ours.
+        tms.tms_cutime = timeval_to_ticks(g.children_usage.ru_utime);
+        tms.tms_cstime = timeval_to_ticks(g.children_usage.ru_stime);
         TRY(t.copy_out(args.arg(0), tms));
     }
     return syscall(SYS_times, nullptr);
@@ -411,8 +422,10 @@ SENTRY_SYSCALL(getrusage)
     if (who != RUSAGE_SELF && who != RUSAGE_CHILDREN && who != RUSAGE_THREAD)
         return Errno(EINVAL);
     struct rusage ru {};
-    if (who != RUSAGE_CHILDREN)
-        ru = TRY(guest_rusage(t, who == RUSAGE_THREAD));
+    if (who == RUSAGE_CHILDREN)
+        ru = t.group().children_usage;
+    else
+        ru = TRY(host_rusage(t.group(), who == RUSAGE_THREAD ? &t : nullptr));
     TRY(t.copy_out(args.arg(1), ru));
     return 0;
 }
