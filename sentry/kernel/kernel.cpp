@@ -672,6 +672,7 @@ void Kernel::on_clone_event(Task& parent, pid_t child_tid)
     if (req.flags & CLONE_CHILD_CLEARTID)
         child->m_clear_child_tid = req.child_tid;
     parent.m_new_children.push_back(child_tid);
+    parent.m_forking = false;
     parent.m_last_child_vtid = vtid;
     child->set_state(Task::State::New);
     if (m_early_stops.erase(child_tid))

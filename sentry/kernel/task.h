@@ -127,6 +127,9 @@ public:
     std::array<uint64_t, 6> m_inject_args{};
     std::vector<pid_t> m_new_children; // host tids created by an injected clone
     pid_t m_last_child_vtid = 0;       // the virtual tid given at the last clone event
+    // An injected clone-family call whose child the host has not announced yet (it
+    // counts against RLIMIT_NPROC while the task is Injecting).
+    bool m_forking = false;
     // What restart_syscall continues after an ERESTART_RESTARTBLOCK (Linux restart_block).
     std::function<SyscallOutcome(Task&)> m_restart_block;
 

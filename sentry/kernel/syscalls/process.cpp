@@ -41,12 +41,43 @@ Result<void> check_pidfd_request(Task& t, uint64_t flags, uint64_t addr)
     return t.copy_out(addr, int{0});
 }
 
+// Whether one more task would exceed the caller's RLIMIT_NPROC (Linux
+// copy_process(): EAGAIN once the user's task count, the new one included, is
+// above the soft limit). Linux counts the tasks of the caller's real uid and
+// exempts root and CAP_SYS_RESOURCE/CAP_SYS_ADMIN; the sandbox counts its own
+// tasks whatever the uid, since the limit is the whole sandbox's: every live
+// thread, every zombie not yet reaped (Linux releases the count in
+// release_task()) and every clone on its way (docs/design-notes.md).
+bool over_nproc_limit(Task& t)
+{
+    rlim_t limit = t.group().rlimits[RLIMIT_NPROC].rlim_cur;
+    if (limit == RLIM_INFINITY)
+        return false;
+    rlim_t tasks = 0;
+    for (auto& [vpid, weak] : t.kernel().groups()) {
+        auto g = weak.lock();
+        if (!g)
+            continue;
+        if (g->zombie) {
+            ++tasks;
+            continue;
+        }
+        for (Task* o : g->tasks)
+            tasks += (o->m_forking && o->state() == Task::State::Injecting) ? 2 : 1;
+    }
+    return tasks + 1 > limit;
+}
+
 // Start an injected clone-family call and turn the host tid it returns into the
 // child's virtual tid.
 SyscallOutcome inject_clone(Task& t, long nr, std::array<uint64_t, 6> args, Kernel::CloneRequest req)
 {
+    if (over_nproc_limit(t))
+        return Errno(EAGAIN);
     t.kernel().set_pending_clone(t, req);
+    t.m_forking = true;
     return SyscallOutcome::inject(nr, args, [req](Task& task, long r) -> SyscallOutcome {
+        task.m_forking = false;
         if (is_error_return(r))
             return r;
         // The child may already be gone (it can run and die before this trap): its
