@@ -2,7 +2,7 @@
 // orphans (alive or already zombies) are reparented to the subreaper, which reaps
 // them all. A process whose main thread exits with exit(2) while another thread runs
 // is neither reported to its parent nor orphans its children until its last thread
-// is gone; its status is then the main thread's exit code (exit_group's code when a
+// is gone; its status is then the last thread's exit code (exit_group's code when a
 // thread ends the group).
 #define _GNU_SOURCE
 #include <errno.h>
