@@ -705,6 +705,13 @@ void Kernel::on_exec_event(Task& t, const ptrace::Stop& stop)
         node.key() = stop.tid;
         m_tasks.insert(std::move(node));
     }
+    if (t.vtid() != g.vpid) {
+        // And the leader's virtual tid: after execve, gettid() == getpid() (Linux
+        // de_thread() exchanges the pids); its own tid is free again.
+        m_vtids.erase(t.vtid());
+        t.set_vtid(g.vpid);
+        m_vtids[g.vpid] = &t;
+    }
     if (g.fds && g.fds.use_count() > 1)
         g.fds = g.fds->clone();
     if (g.fds)
@@ -712,6 +719,7 @@ void Kernel::on_exec_event(Task& t, const ptrace::Stop& stop)
     g.sighand = std::make_shared<signals::SignalHandlers>(*g.sighand);
     g.sighand->reset_for_exec();
     g.exe = exe;
+    g.did_exec = true;
     release_scratch(t);
     g.scratch = 0;
     g.posix_timers.clear(); // POSIX timers do not survive execve; itimers do
@@ -801,41 +809,64 @@ void Kernel::become_zombie(std::shared_ptr<ThreadGroup> g)
             break;
         }
     }
+    // An adopted child exits with SIGCHLD from now on, and one that is a zombie
+    // already is announced to its new parent, which may reap it at once (Linux
+    // reparent_leader()).
     bool any_zombie = false;
+    std::vector<std::shared_ptr<ThreadGroup>> autoreaped;
     for (auto& c : g->children) {
         c->parent = reaper;
-        if (reaper)
+        c->exit_signal = SIGCHLD;
+        if (reaper) {
             reaper->children.push_back(c);
+            if (c->zombie && do_notify_parent(*c, *reaper))
+                autoreaped.push_back(c);
+        }
         any_zombie |= c->zombie;
         for (Task* ct : std::vector<Task*>(c->tasks.begin(), c->tasks.end()))
             if (ct->m_pdeathsig && !c->exiting)
                 (void)send_signal(*ct, signals::make_siginfo(ct->m_pdeathsig, SI_USER, g->vpid, getuid()));
     }
+    for (auto& c : autoreaped)
+        release_zombie(*reaper, c);
     if (reaper && any_zombie)
         reaper->child_exit_wq.notify(1);
+    // Groups this exit orphans: a child's group that had its link outside through
+    // us, and our own group through our parent (Linux exit_notify()).
+    for (auto& c : g->children)
+        kill_orphaned_pgrp(*c, *g);
     g->children.clear();
     auto parent = g->parent_ref();
+    if (parent)
+        kill_orphaned_pgrp(*g, *parent);
     if (!parent) {
         m_groups.erase(g->vpid);
         g->reaped = true;
         g->pidfd_wq.notify(POLLIN | POLLHUP);
         return;
     }
-    const auto& act = parent->sighand->get(SIGCHLD);
-    bool autoreap = act.handler == signals::k_sig_ign || (act.flags & SA_NOCLDWAIT);
-    if (g->exit_signal > 0) {
-        // Compare Linux kernel/signal.c:do_notify_parent().
-        int st = g->wait_status;
-        auto info = signals::make_siginfo(g->exit_signal, WIFEXITED(st) ? CLD_EXITED : (WCOREDUMP(st) ? CLD_DUMPED : CLD_KILLED),
-            g->vpid, getuid());
-        info.u.chld.status = WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st);
-        (void)send_signal(*parent, info);
-    }
-    // A parent that does not want zombies has them reaped at once; SA_NOCLDWAIT
-    // still gets its SIGCHLD (Linux do_notify_parent()).
-    if (autoreap)
+    if (do_notify_parent(*g, *parent))
         release_zombie(*parent, g);
     parent->child_exit_wq.notify(1);
+}
+
+// Send the zombie `g`'s exit signal to `parent`; true if `parent` does not want the
+// zombie (it is to be reaped at once). Only a SIGCHLD exit reaps itself when the
+// parent ignores SIGCHLD or set SA_NOCLDWAIT; with SIG_IGN not even the signal is
+// sent, with SA_NOCLDWAIT it still is (a clone child with another exit signal, or
+// none, is left a zombie). Compare Linux kernel/signal.c:do_notify_parent().
+bool Kernel::do_notify_parent(ThreadGroup& g, ThreadGroup& parent)
+{
+    const auto& act = parent.sighand->get(SIGCHLD);
+    bool autoreap = g.exit_signal == SIGCHLD && (act.handler == signals::k_sig_ign || (act.flags & SA_NOCLDWAIT));
+    if (g.exit_signal > 0 && !(autoreap && act.handler == signals::k_sig_ign)) {
+        int st = g.wait_status;
+        auto info = signals::make_siginfo(g.exit_signal, WIFEXITED(st) ? CLD_EXITED : (WCOREDUMP(st) ? CLD_DUMPED : CLD_KILLED),
+            g.vpid, getuid());
+        info.u.chld.status = WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st);
+        (void)send_signal(parent, info);
+    }
+    return autoreap;
 }
 
 void Kernel::release_zombie(ThreadGroup& parent, const std::shared_ptr<ThreadGroup>& child)

@@ -118,6 +118,7 @@ private:
     void on_exec_event(Task& t, const ptrace::Stop& stop);
     void on_task_gone(pid_t tid, const ptrace::Stop& stop);
     void become_zombie(std::shared_ptr<ThreadGroup> g);
+    bool do_notify_parent(ThreadGroup& g, ThreadGroup& parent);
     void on_fault_signal(Task& t, int sig);
     void signal_wake(Task& t);
     std::optional<abi::SigInfo> dequeue_signal(Task& t);
@@ -139,6 +140,7 @@ private:
     void continue_group(ThreadGroup& g);
     void notify_parent_cldstop(ThreadGroup& g, int why);
     bool pgrp_is_orphaned(pid_t pgid);
+    void kill_orphaned_pgrp(ThreadGroup& g, const ThreadGroup& link);
     void prepare_signal(ThreadGroup& g, int sig);
     Task::FaultRegs fault_regs(Task& t, const abi::SigInfo& info);
     bool fault_is_write(Task& t, uint64_t rip);

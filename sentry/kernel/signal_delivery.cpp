@@ -165,6 +165,33 @@ bool Kernel::pgrp_is_orphaned(pid_t pgid)
     return true;
 }
 
+// Compare Linux kernel/exit.c:kill_orphaned_pgrp(). `g`'s group may have just lost
+// its last member with a parent in another group of the same session: `link` is
+// that parent's process (the exit of `g` itself, its parent passed, or the exit of
+// `link`, the former parent of a reparented `g`). POSIX wants a newly orphaned group
+// with stopped members to get SIGHUP and then SIGCONT, so that it is not left
+// stopped with nobody to continue it. Zombies are no members (the exiting one is
+// one already).
+void Kernel::kill_orphaned_pgrp(ThreadGroup& g, const ThreadGroup& link)
+{
+    if (link.pgid == g.pgid || link.sid != g.sid || !pgrp_is_orphaned(g.pgid))
+        return;
+    std::vector<std::shared_ptr<ThreadGroup>> members;
+    bool any_stopped = false;
+    for (auto& [vpid, w] : m_groups) {
+        auto m = w.lock();
+        if (!m || m->zombie || m->pgid != g.pgid)
+            continue;
+        any_stopped |= m->stopped;
+        members.push_back(m);
+    }
+    if (!any_stopped)
+        return;
+    for (int sig : {SIGHUP, SIGCONT})
+        for (auto& m : members)
+            (void)send_signal(*m, signals::make_siginfo(sig, SI_KERNEL));
+}
+
 bool Kernel::do_signal_stop(Task& t, int sig)
 {
     auto& g = t.group();

@@ -64,6 +64,7 @@ public:
     pid_t host_tid() const { return m_host_tid; }
     void set_host_tid(pid_t t) { m_host_tid = t; }
     pid_t vtid() const { return m_vtid; }
+    void set_vtid(pid_t v) { m_vtid = v; }
     State state() const { return m_state; }
     void set_state(State s) { m_state = s; }
 
@@ -216,6 +217,7 @@ public:
     std::unique_ptr<CpuIntervalTimer> itimer_prof;
     std::map<int, std::unique_ptr<PosixTimer>> posix_timers;
     bool no_new_privs = false;
+    bool did_exec = false; // has run execve since its fork (Linux !PF_FORKNOEXEC)
     bool child_subreaper = false;
 
     // Exit state: once `exiting`, `wait_status` is what wait4 reports.

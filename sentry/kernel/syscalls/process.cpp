@@ -31,6 +31,29 @@ bool is_error_return(long r) { return r < 0 && r > -4096; }
 constexpr uint64_t k_namespace_flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
     CLONE_NEWNET | CLONE_NEWCGROUP | 0x00000080 /* CLONE_NEWTIME */;
 
+// The flag combinations copy_process() refuses, in its order, then the namespaces
+// the sandbox does not create (EPERM, as for a caller without CAP_SYS_ADMIN).
+// Compare Linux kernel/fork.c:copy_process().
+Result<void> check_clone_flags(Task& t, uint64_t flags)
+{
+    if ((flags & (CLONE_NEWNS | CLONE_FS)) == (CLONE_NEWNS | CLONE_FS))
+        return Errno(EINVAL);
+    if ((flags & (CLONE_NEWUSER | CLONE_FS)) == (CLONE_NEWUSER | CLONE_FS))
+        return Errno(EINVAL);
+    if ((flags & CLONE_THREAD) && !(flags & CLONE_SIGHAND))
+        return Errno(EINVAL);
+    if ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM))
+        return Errno(EINVAL);
+    // The init of a pid namespace has no parent to share (SIGNAL_UNKILLABLE).
+    if ((flags & CLONE_PARENT) && &t.group() == t.kernel().init_group().get())
+        return Errno(EINVAL);
+    if ((flags & CLONE_THREAD) && (flags & (CLONE_NEWUSER | CLONE_NEWPID)))
+        return Errno(EINVAL);
+    if (flags & k_namespace_flags)
+        return Errno(EPERM);
+    return {};
+}
+
 // CLONE_PIDFD's own rules, checked before any child exists (Linux copy_process():
 // no pidfd for a thread; the pidfd is stored before the child runs, so a bad
 // pointer fails the whole clone with EFAULT).
@@ -218,8 +241,7 @@ SENTRY_SYSCALL(set_tid_address)
 SENTRY_SYSCALL(clone)
 {
     uint64_t flags = args.arg(0);
-    if (flags & k_namespace_flags)
-        return Errno(EPERM);
+    TRY(check_clone_flags(t, flags));
     Kernel::CloneRequest req{flags, args.arg(2), args.arg(3)};
     if (flags & CLONE_PIDFD) {
         // clone() passes the pidfd pointer in parent_tid (Linux kernel_clone()).
@@ -267,8 +289,7 @@ SENTRY_SYSCALL(clone3)
         return Errno(EINVAL);
     if (ca.flags & (CLONE_DETACHED | (CSIGNAL & ~0x80ULL /* CLONE_NEWTIME */)))
         return Errno(EINVAL); // the exit signal has its own field
-    if (ca.flags & k_namespace_flags)
-        return Errno(EPERM);
+    TRY(check_clone_flags(t, ca.flags));
     if (ca.set_tid_size || (ca.flags & k_clone_into_cgroup))
         return Errno(EPERM); // the sandbox does not choose pids or cgroups
     Kernel::CloneRequest req{ca.flags | ca.exit_signal, ca.parent_tid, ca.child_tid};
@@ -565,6 +586,8 @@ SENTRY_SYSCALL(setpgid)
         return Errno(ESRCH);
     if (is_child && target->sid != self.sid)
         return Errno(EPERM);
+    if (is_child && target->did_exec)
+        return Errno(EACCES); // POSIX: not once the child has run a new program
     if (target->sid == target->vpid)
         return Errno(EPERM); // a session leader cannot move
     if (pgid != target->vpid) {
