@@ -9,7 +9,7 @@ build_dir=${BUILD_DIR:-build}
 packages=(
     build-essential cmake pkg-config
     libseccomp-dev libboost-dev libcli11-dev nlohmann-json3-dev catch2 libfmt-dev
-    busybox-static python3 coreutils bash # used by the end-to-end tests
+    busybox-static python3 coreutils bash tmux nodejs # used by the end-to-end tests
 )
 
 missing=()

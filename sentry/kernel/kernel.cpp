@@ -20,14 +20,34 @@
 #include "sentry/kernel/rusage.h"
 #include "sentry/kernel/strace.h"
 #include "sentry/kernel/syscall_table.h"
+#include "sentry/kernel/terminal.h"
 #include "sentry/vfs/host_file.h"
 
 namespace sentry::kernel {
 
 namespace {
 
-// Set by the handler of SIGINT/TERM/HUP/QUIT when one interrupts a blocking waitpid.
-volatile sig_atomic_t g_stop_signal = 0;
+// Signals the sentry itself listens to, besides SIGCHLD: requests to stop (from a
+// user or the terminal) and the terminal's job-control signals, which it routes to
+// the guests.
+constexpr int k_host_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH, SIGCONT};
+
+// Recorded by the handler of those signals when one interrupts a blocking waitpid
+// (the handler consumes it, so the signalfd never sees it); si_code tells the
+// terminal (SI_KERNEL) from kill(2).
+struct CaughtSignal {
+    int sig, code;
+};
+CaughtSignal g_caught[32];
+volatile sig_atomic_t g_ncaught = 0;
+
+void on_caught_signal(int sig, siginfo_t* si, void*)
+{
+    if (g_ncaught < static_cast<sig_atomic_t>(std::size(g_caught))) {
+        g_caught[g_ncaught] = {sig, si->si_code};
+        g_ncaught = g_ncaught + 1;
+    }
+}
 
 bool is_fault_signal(int sig)
 {
@@ -46,6 +66,53 @@ Kernel::~Kernel()
 {
     if (m_sigfd >= 0)
         close(m_sigfd);
+}
+
+// Compare Linux drivers/tty: the terminal's special characters signal its
+// foreground group; a hangup signals it and continues it. Everything else that a
+// user sends the sentry asks it to end the sandbox.
+void Kernel::on_host_signal(int sig, int code)
+{
+    pid_t fg = m_terminal ? m_terminal->fg_pgrp : 1;
+    bool from_tty = code == SI_KERNEL;
+    switch (sig) {
+    case SIGINT:
+    case SIGQUIT:
+        if (from_tty) {
+            (void)signal_pgrp(fg, signals::make_siginfo(sig, SI_KERNEL));
+            return;
+        }
+        break;
+    case SIGHUP:
+        if (from_tty) {
+            for (int s : {SIGHUP, SIGCONT})
+                (void)signal_pgrp(fg, signals::make_siginfo(s, SI_KERNEL));
+            if (auto init = m_init.lock(); init && init->pgid != fg && !init->zombie)
+                for (int s : {SIGHUP, SIGCONT})
+                    (void)send_signal(*init, signals::make_siginfo(s, SI_KERNEL));
+            return;
+        }
+        break;
+    case SIGTSTP:
+    case SIGWINCH:
+        (void)signal_pgrp(fg, signals::make_siginfo(sig, SI_KERNEL));
+        return;
+    case SIGCONT:
+        // The sentry was stopped with its init (see notify_parent_cldstop) and is
+        // continued, as a shell's `fg` or `bg` does: so is the init's group.
+        if (auto init = m_init.lock(); init && init->stopped)
+            (void)signal_pgrp(init->pgid, signals::make_siginfo(SIGCONT, SI_USER, 0, getuid()));
+        return;
+    case SIGTERM:
+        break;
+    default:
+        return; // SIGTTIN/SIGTTOU: the sentry's own background use of the terminal
+    }
+    if (!m_done) {
+        // The sentry was asked to stop: end the guests, report as a shell would.
+        m_exit_status = 128 + sig;
+        shutdown_all();
+    }
 }
 
 void Kernel::debug(const std::string& msg)
@@ -114,23 +181,27 @@ std::shared_ptr<ThreadGroup> Kernel::group_of_pgid_member(pid_t pgid)
 int Kernel::run(const std::string& path, const std::vector<std::string>& argv,
                 const std::vector<std::string>& envp, std::string& why)
 {
-    // The sentry hears about its guests and about SIGINT/SIGTERM/SIGHUP through one
-    // signalfd; SIGPIPE must never kill the sentry (a guest's reader may go away).
+    // The sentry hears about its guests and about the signals sent to it through
+    // one signalfd; SIGPIPE must never kill the sentry (a guest's reader may go away).
     sigset_t set;
     sigemptyset(&set);
-    for (int s : {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT})
+    sigaddset(&set, SIGCHLD);
+    for (int s : k_host_signals)
         sigaddset(&set, s);
     sigprocmask(SIG_BLOCK, &set, nullptr);
     signal(SIGPIPE, SIG_IGN);
     struct sigaction wake {};
-    wake.sa_handler = [](int sig) { g_stop_signal = sig; };
-    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT})
+    wake.sa_sigaction = on_caught_signal;
+    wake.sa_flags = SA_SIGINFO;
+    sigfillset(&wake.sa_mask);
+    for (int s : k_host_signals)
         sigaction(s, &wake, nullptr);
     m_sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     if (m_sigfd < 0) {
         why = fmt::format("signalfd: {}", strerror(errno));
         return 125;
     }
+    m_terminal = Terminal::from_stdio();
 
     // The first process's world: fds 0-2 are the sentry's own stdio.
     auto g = std::make_shared<ThreadGroup>();
@@ -159,6 +230,7 @@ int Kernel::run(const std::string& path, const std::vector<std::string>& argv,
     // process group, in a session whose leader is outside the sandbox (getsid: 0).
     g->pgid = vpid;
     g->sid = 0;
+    g->has_ctty = m_terminal != nullptr;
     m_groups[vpid] = g;
     m_init = g;
     m_init_hold = g;
@@ -169,17 +241,15 @@ int Kernel::run(const std::string& path, const std::vector<std::string>& argv,
     boost::asio::posix::stream_descriptor sigs(io, dup(m_sigfd));
     bool sig_armed = false;
     auto on_signals = [&] {
+        for (sig_atomic_t i = 0; i < g_ncaught; ++i)
+            on_host_signal(g_caught[i].sig, g_caught[i].code);
+        g_ncaught = 0;
         signalfd_siginfo si[8];
-        ssize_t n = read(m_sigfd, si, sizeof si);
-        int stop_sig = g_stop_signal;
-        for (ssize_t i = 0; i < n / static_cast<ssize_t>(sizeof si[0]); ++i)
-            if (si[i].ssi_signo != SIGCHLD)
-                stop_sig = static_cast<int>(si[i].ssi_signo);
-        if (stop_sig && !m_done) {
-            // The sentry was asked to stop: end the guests, report as a shell would.
-            m_exit_status = 128 + stop_sig;
-            shutdown_all();
-        }
+        ssize_t n;
+        while ((n = read(m_sigfd, si, sizeof si)) > 0)
+            for (ssize_t i = 0; i < n / static_cast<ssize_t>(sizeof si[0]); ++i)
+                if (si[i].ssi_signo != SIGCHLD)
+                    on_host_signal(static_cast<int>(si[i].ssi_signo), si[i].ssi_code);
         drain_waits();
     };
     std::function<void()> arm = [&] {
@@ -204,10 +274,10 @@ int Kernel::run(const std::string& path, const std::vector<std::string>& argv,
         if (io_idle() && !m_done) {
             sigset_t waitset;
             sigemptyset(&waitset);
-            for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT})
+            for (int s : k_host_signals)
                 sigaddset(&waitset, s);
-            // Let SIGINT/TERM/HUP/QUIT interrupt the wait (their handler is a no-op;
-            // the signalfd read below learns which one it was).
+            // Let the sentry's own signals interrupt the wait (their handler only
+            // records them for on_signals).
             sigprocmask(SIG_UNBLOCK, &waitset, nullptr);
             ptrace::Stop stop;
             pid_t tid = ptrace::wait_any(stop, false);
@@ -430,7 +500,10 @@ void Kernel::run_handler(Task& t)
         finish_syscall(t, -ENOSYS);
         return;
     }
-    apply_outcome(t, e->handler(t, args));
+    m_current = &t;
+    auto outcome = e->handler(t, args);
+    m_current = nullptr;
+    apply_outcome(t, std::move(outcome));
 }
 
 void Kernel::apply_outcome(Task& t, SyscallOutcome o)
@@ -649,6 +722,7 @@ void Kernel::on_clone_event(Task& parent, pid_t child_tid)
         real_parent->children.push_back(g);
         g->pgid = pg.pgid;
         g->sid = pg.sid;
+        g->has_ctty = pg.has_ctty;
         g->fds = (req.flags & CLONE_FILES) ? pg.fds : (pg.fds ? pg.fds->clone() : std::make_shared<FdTable>());
         g->fs = (req.flags & CLONE_FS) ? pg.fs : std::make_shared<FsContext>(*pg.fs);
         g->sighand = (req.flags & CLONE_SIGHAND) ? pg.sighand
@@ -785,6 +859,8 @@ void Kernel::become_zombie(std::shared_ptr<ThreadGroup> g)
 {
     g->zombie = true;
     g->fs.reset();
+    if (g->vpid == g->sid && g->has_ctty)
+        release_terminal(*this, g->sid, true); // a session leader's exit hangs up its terminal
     g->pidfd_wq.notify(POLLIN); // Linux do_notify_pidfd()
     auto init = m_init.lock();
     if (g == init) {

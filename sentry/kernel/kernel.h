@@ -25,6 +25,8 @@
 
 namespace sentry::kernel {
 
+class Terminal;
+
 struct KernelOptions {
     bool strace = false;
     std::set<long> strace_only; // empty: all syscalls
@@ -96,9 +98,15 @@ public:
     void debug(const std::string& msg);
     pid_t sentry_pid() const { return m_sentry_pid; }
 
-    // The foreground process group of the terminal, as the guests see it.
-    pid_t foreground_pgrp() const { return m_foreground_pgrp; }
-    void set_foreground_pgrp(pid_t pg) { m_foreground_pgrp = pg; }
+    // The sandbox's controlling terminal (the host terminal the sentry runs on), or
+    // null when the sentry has none.
+    Terminal* terminal() { return m_terminal.get(); }
+    // The task whose syscall is being handled now (Linux `current`), or null.
+    Task* current() const { return m_current; }
+    // Send to every process of process group `pgid`; false if it has no member.
+    bool signal_pgrp(pid_t pgid, const abi::SigInfo& info);
+    // POSIX: no member has a parent in another group of the same session.
+    bool pgrp_is_orphaned(pid_t pgid);
 
     // Scheduling from Waiter::wake.
     void schedule(Task& t);
@@ -139,7 +147,6 @@ private:
     bool do_signal_stop(Task& t, int sig);
     void continue_group(ThreadGroup& g);
     void notify_parent_cldstop(ThreadGroup& g, int why);
-    bool pgrp_is_orphaned(pid_t pgid);
     void kill_orphaned_pgrp(ThreadGroup& g, const ThreadGroup& link);
     void prepare_signal(ThreadGroup& g, int sig);
     Task::FaultRegs fault_regs(Task& t, const abi::SigInfo& info);
@@ -173,7 +180,10 @@ private:
     } m_stats;
     void write_census();
     bool m_done = false;
-    pid_t m_foreground_pgrp = 1;
+    std::unique_ptr<Terminal> m_terminal;
+    Task* m_current = nullptr;
+    // A signal the sentry itself received (from its terminal or from a user).
+    void on_host_signal(int sig, int code);
     int m_exit_status = 0;
     int m_sigfd = -1;
 };

@@ -13,8 +13,12 @@
 
 #include <fmt/format.h>
 
+#include <boost/asio/post.hpp>
+
 #include "sentry/abi/x86_64/syscall_regs.h"
+#include "sentry/common/event_loop.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/signalfd.h"
 #include "sentry/kernel/strace.h"
 #include "sentry/kernel/syscall_table.h"
 #include "sentry/signals/frame_x86_64.h"
@@ -70,6 +74,7 @@ bool Kernel::send_signal(ThreadGroup& g, const abi::SigInfo& info)
         return false;
     for (Task* t : g.tasks)
         t->m_signal_wq.notify(~0u);
+    SignalFd::notify_all();
     // Compare Linux complete_signal(): wake one thread that does not block it,
     // the main thread first; prefer one that is not inside a native call.
     Task* chosen = nullptr;
@@ -100,6 +105,7 @@ bool Kernel::send_signal(Task& t, const abi::SigInfo& info)
     if (t.m_sigpending.enqueue(info, rt_queue_limit(g, info)) == signals::PendingQueue::EnqueueResult::Overflow)
         return false;
     t.m_signal_wq.notify(~0u);
+    SignalFd::notify_all();
     if (!t.m_blocked.has(sig))
         signal_wake(t);
     return true;
@@ -133,8 +139,26 @@ void Kernel::prepare_signal(ThreadGroup& g, int sig)
         continue_group(g);
 }
 
+bool Kernel::signal_pgrp(pid_t pgid, const abi::SigInfo& info)
+{
+    std::vector<std::shared_ptr<ThreadGroup>> members;
+    for (auto& [vpid, w] : m_groups)
+        if (auto m = w.lock(); m && !m->zombie && m->pgid == pgid)
+            members.push_back(m);
+    for (auto& m : members)
+        (void)send_signal(*m, info);
+    return !members.empty();
+}
+
 void Kernel::notify_parent_cldstop(ThreadGroup& g, int why)
 {
+    if (&g == m_init.lock().get() && why == CLD_STOPPED && !m_done) {
+        // The sandbox's init has its parent outside: the shell that started the
+        // sentry. Stop the sentry too, so that the shell sees its job stopped; its
+        // SIGCONT continues the init (on_host_signal).
+        boost::asio::post(event_loop(), [] { kill(getpid(), SIGSTOP); });
+        return;
+    }
     auto parent = g.parent_ref();
     if (!parent || parent->exiting)
         return;
@@ -296,7 +320,10 @@ void Kernel::signal_wake(Task& t)
 
 bool Kernel::fixup_timer_info(Task& t, abi::SigInfo& info)
 {
-    if (info.si_code != SI_TIMER)
+    // Only a POSIX timer's own siginfo (cookie != 0) is a timer's: one queued by
+    // rt_sigqueueinfo with SI_TIMER is delivered as it is (Linux collect_signal()
+    // checks SIGQUEUE_PREALLOC, not only the code).
+    if (info.si_code != SI_TIMER || info.pad0 == 0)
         return true;
     uint32_t cookie = static_cast<uint32_t>(info.pad0);
     info.pad0 = 0;

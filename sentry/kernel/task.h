@@ -113,6 +113,10 @@ public:
     void reset_progress() { m_progress = {}; }
 
     void wake(uint32_t events) override;
+    // A queue this task is parked on died with its file (another thread closed the
+    // last fd of an eventfd it reads): it stays parked, as Linux's reader holding
+    // the file would, but unpark() must not touch the queue.
+    void queue_gone(vfs::WaitQueue* q) override { std::erase(m_waiting_on, q); }
     // Parking state owned by the kernel.
     std::vector<vfs::WaitQueue*> m_waiting_on;
     std::unique_ptr<boost::asio::steady_timer> m_timer;
@@ -190,6 +194,7 @@ public:
     pid_t host_pid = 0;
     pid_t pgid = 0;
     pid_t sid = 0;
+    bool has_ctty = false; // its session's controlling terminal is the sandbox's
     std::weak_ptr<ThreadGroup> parent;
     std::vector<std::shared_ptr<ThreadGroup>> children;
     std::list<Task*> tasks; // live tasks

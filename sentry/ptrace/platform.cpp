@@ -156,6 +156,10 @@ Result<pid_t> spawn_seized(const std::string& path, const std::vector<std::strin
                 signal(s, SIG_DFL);
         signal(SIGCHLD, SIG_IGN);
         prctl(PR_SET_PDEATHSIG, SIGKILL);
+        // A host session of its own: the host terminal's signals (Ctrl-C, Ctrl-Z,
+        // hangup) reach only the sentry, which routes them to the guests' own
+        // foreground process group.
+        setsid();
         // The guest's host fd table starts empty: its fds are sentry objects.
         syscall(SYS_close_range, 0, ~0U, 0);
         syscall(SYS_kill, getpid(), SIGSTOP);

@@ -48,6 +48,12 @@ public:
     virtual Result<size_t> getdents64(std::span<char> buf);
     // Readiness now (POLLIN/POLLOUT/POLLHUP/POLLERR bits).
     virtual uint32_t poll_events();
+    // Whether poll/epoll can watch it (Linux file_can_poll(); regular files and
+    // directories cannot be added to an epoll: EPERM).
+    virtual bool pollable() const { return true; }
+    // A write that moves fewer bytes than asked waits for room for the rest (pipes,
+    // sockets), unless the file takes one record per write (eventfd: 8 bytes).
+    virtual bool writes_records() const { return false; }
     virtual WaitQueue* wait_queue() { return nullptr; }
     // A host fd that backs this file (for *at path walks, fstat, mmap), or -1.
     virtual int host_fd() const { return -1; }

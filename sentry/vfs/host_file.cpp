@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -14,6 +15,26 @@
 
 namespace sentry::vfs {
 
+namespace {
+
+// Linux file_can_poll(): whether the host file has a poll method. Character devices
+// such as /dev/null and /dev/zero have none (epoll_ctl refuses them with EPERM, poll
+// calls them always ready); the host's own epoll tells which.
+bool host_can_poll(int fd)
+{
+    static int probe = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev {};
+    if (probe < 0)
+        return true;
+    if (epoll_ctl(probe, EPOLL_CTL_ADD, fd, &ev) == 0) {
+        epoll_ctl(probe, EPOLL_CTL_DEL, fd, nullptr);
+        return true;
+    }
+    return errno != EPERM;
+}
+
+} // namespace
+
 HostFile::HostFile(int host_fd, int guest_flags, std::string path)
     : File(guest_flags)
     , m_fd(host_fd)
@@ -23,6 +44,9 @@ HostFile::HostFile(int host_fd, int guest_flags, std::string path)
     if (fstat(m_fd, &st) == 0) {
         m_stream = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode);
         m_socket = S_ISSOCK(st.st_mode);
+        if (S_ISCHR(st.st_mode) && isatty(m_fd))
+            m_tty_rdev = st.st_rdev;
+        m_pollable = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || (S_ISCHR(st.st_mode) && host_can_poll(m_fd));
     }
     if (m_stream) {
         // The sentry never blocks on a host fd: it waits for readiness instead.

@@ -38,6 +38,9 @@ public:
     std::string description() const override;
     void flags_changed() override;
     bool is_stream() const { return m_stream; }
+    bool pollable() const override { return m_pollable; }
+    // The device number if this is a terminal, else 0.
+    dev_t tty_rdev() const { return m_tty_rdev; }
 
 private:
     void arm(uint32_t mask);
@@ -46,6 +49,8 @@ private:
     std::string m_path;
     bool m_stream = false; // pipe, tty, socket, char device: readiness matters
     bool m_socket = false;
+    bool m_pollable = false; // a stream whose host file has a poll method
+    dev_t m_tty_rdev = 0;
     WaitQueue m_wq;
     std::optional<boost::asio::posix::stream_descriptor> m_watch;
     bool m_read_armed = false;

@@ -4,6 +4,14 @@
 
 namespace sentry::vfs {
 
+WaitQueue::~WaitQueue()
+{
+    auto entries = std::move(m_entries);
+    m_entries.clear();
+    for (auto& e : entries)
+        e.waiter->queue_gone(this);
+}
+
 void WaitQueue::add(Waiter* w, uint32_t mask)
 {
     for (auto& e : m_entries) {

@@ -9,15 +9,26 @@
 
 namespace sentry::vfs {
 
+class WaitQueue;
+
 // Readiness bits use the poll(2)/epoll values (POLLIN == EPOLLIN, ...).
 class Waiter {
 public:
     virtual ~Waiter() = default;
     virtual void wake(uint32_t events) = 0;
+    // `q` is being destroyed with this waiter still on it: forget it (never call
+    // q->remove). A queue may outlive the file that showed it (a pipe's is shared by
+    // both ends) or die with it (an eventfd's), so a waiter cannot tell from the file.
+    virtual void queue_gone(WaitQueue* q) { (void)q; }
 };
 
 class WaitQueue {
 public:
+    WaitQueue() = default;
+    WaitQueue(const WaitQueue&) = delete;
+    WaitQueue& operator=(const WaitQueue&) = delete;
+    ~WaitQueue();
+
     void add(Waiter* w, uint32_t mask);
     void remove(Waiter* w);
     // Wake every waiter whose mask intersects `events`.

@@ -9,6 +9,7 @@
 #include <chrono>
 
 #include "sentry/kernel/syscalls/syscalls.h"
+#include "sentry/kernel/terminal.h"
 #include "sentry/vfs/host_file.h"
 #include "sentry/vfs/pipe.h"
 
@@ -235,35 +236,38 @@ SENTRY_SYSCALL(ioctl)
         break;
     }
     // Terminal ioctls go to the host tty the sentry holds, with their arguments
-    // copied in and out by the sentry (sizes of the kernel's own structs).
+    // copied in and out by the sentry (sizes of the kernel's own structs). On the
+    // sandbox's terminal, job control and sessions are the emulated kernel's.
     int hfd = f->host_fd();
     if (hfd < 0 || !isatty(hfd))
         return Errno(ENOTTY);
+    auto* term = t.kernel().terminal();
+    bool controlling = term && term->is_this(*f);
+    if (controlling) {
+        if (auto o = terminal_ioctl(t, cmd, arg))
+            return std::move(*o);
+        if (tty_ioctl_changes_settings(cmd))
+            if (long r = tty_check_change(t, SIGTTOU))
+                return r;
+    }
     size_t in = 0, out = 0;
     switch (cmd) {
     case TCGETS: out = 36; break;
     case TCSETS: case TCSETSW: case TCSETSF: in = 36; break;
     case TIOCGWINSZ: out = sizeof(struct winsize); break;
     case TIOCSWINSZ: in = sizeof(struct winsize); break;
-    case TCFLSH: case TCXONC: case TCSBRK: case TIOCNOTTY: case TIOCSCTTY:
-        return 0; // the sentry owns the host terminal's session; these are no-ops for guests
-    case TIOCGPGRP: {
-        pid_t pg = t.kernel().foreground_pgrp();
-        TRY(t.copy_out(arg, pg));
+    case TCFLSH:
+    case TCXONC:
+        // Arguments by value.
+        if (::ioctl(hfd, cmd, static_cast<int>(arg)) < 0)
+            return Errno(errno);
         return 0;
-    }
-    case TIOCSPGRP: {
-        pid_t pg = TRY(t.copy_in<pid_t>(arg));
-        if (pg < 0)
-            return Errno(EINVAL);
-        if (!t.kernel().group_of_pgid_member(pg))
-            return Errno(EPERM);
-        t.kernel().set_foreground_pgrp(pg);
+    case TCSBRK:
+        // tcdrain() would block the sentry until the terminal took the output:
+        // the sentry's writes have already reached the host terminal.
         return 0;
-    }
-    case TIOCGSID:
-        TRY(t.copy_out(arg, t.group().sid));
-        return 0;
+    case TIOCGPGRP: case TIOCSPGRP: case TIOCGSID: case TIOCNOTTY: case TIOCSCTTY:
+        return Errno(ENOTTY); // not the sandbox's controlling terminal
     case TIOCOUTQ:
         out = sizeof(int);
         break;

@@ -73,6 +73,7 @@ SENTRY_SYSCALL(pidfd_send_signal)
         info = TRY(t.copy_in<abi::SigInfo>(info_addr));
         if (info.si_signo != sig)
             return Errno(EINVAL);
+        info.pad0 = 0; // where the kernel's own timer signals carry their cookie
         // Only the kernel may claim to be the kernel or kill(2), unless a process
         // signals itself as a whole.
         if ((!self || scope == k_signal_thread || scope == k_signal_process_group) &&

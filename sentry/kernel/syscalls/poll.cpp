@@ -7,6 +7,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/time.h>
 
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "sentry/kernel/syscalls/syscalls.h"
+#include "sentry/vfs/epoll.h"
 
 namespace sentry::kernel {
 
@@ -317,6 +319,63 @@ Result<Timeout> start_timeout(Task& t, TimeType type, uint64_t addr)
     return to;
 }
 
+// The epoll behind guest fd `epfd`: EBADF, or EINVAL if it is another file.
+Result<vfs::Epoll*> epoll_at(Task& t, int epfd, vfs::FileRef& hold)
+{
+    if (!t.group().fds)
+        return Errno(EBADF);
+    hold = TRY(t.group().fds->get(epfd));
+    auto* ep = vfs::Epoll::from(*hold);
+    if (!ep)
+        return Errno(EINVAL);
+    return ep;
+}
+
+// Compare Linux fs/eventpoll.c:do_epoll_wait() and ep_poll(). An interrupted wait
+// is EINTR whatever SA_RESTART says.
+SyscallOutcome do_epoll_wait(Task& t, int epfd, uint64_t events, int maxevents, bool zero)
+{
+    constexpr uint64_t k_user_top = 0x7ffffffff000ULL; // x86-64 TASK_SIZE_MAX
+    if (maxevents <= 0 || static_cast<size_t>(maxevents) > INT_MAX / sizeof(struct epoll_event))
+        return Errno(EINVAL);
+    uint64_t bytes = static_cast<uint64_t>(maxevents) * sizeof(struct epoll_event);
+    if (events >= k_user_top || bytes > k_user_top - events)
+        return Errno(EFAULT);
+    vfs::FileRef hold;
+    auto* ep = TRY(epoll_at(t, epfd, hold));
+    auto ready = ep->collect(static_cast<size_t>(maxevents));
+    if (!ready.empty()) {
+        size_t sent = 0;
+        for (auto& r : ready) {
+            struct epoll_event ev {};
+            ev.events = r.events;
+            ev.data.u64 = r.data;
+            if (t.copy_out(events + sent * sizeof ev, &ev, sizeof ev).is_error()) {
+                if (sent == 0)
+                    return Errno(EFAULT);
+                break;
+            }
+            ep->consumed(r);
+            ++sent;
+        }
+        return static_cast<long>(sent);
+    }
+    auto& p = t.progress();
+    if (zero || (p.deadline && std::chrono::steady_clock::now() >= *p.deadline))
+        return 0;
+    p.on_interrupt = [](Task&) -> long { return -EINTR; };
+    return SyscallOutcome::block({{ep->wait_queue(), POLLIN}}, p.deadline);
+}
+
+// A timeout in milliseconds, as epoll_wait and epoll_pwait take it (negative: none).
+bool start_ms_timeout(Task& t, int timeout_ms)
+{
+    auto& p = t.progress();
+    if (timeout_ms >= 0 && !p.started)
+        p.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    return timeout_ms == 0;
+}
+
 } // namespace
 
 // Compare Linux fs/select.c: poll. A negative timeout waits forever.
@@ -368,6 +427,84 @@ SENTRY_SYSCALL(pselect6)
     t.progress().started = true;
     auto o = core_sys_select(t, args.as_int(0), args.arg(1), args.arg(2), args.arg(3), to);
     return restore_sigmask_unless_interrupted(t, pack.ss != 0, std::move(o));
+}
+
+SENTRY_SYSCALL(epoll_create)
+{
+    if (args.as_int(0) <= 0)
+        return Errno(EINVAL);
+    if (!t.group().fds)
+        return Errno(EBADF);
+    return TRY(t.group().fds->install(std::make_shared<vfs::Epoll>(O_RDWR), false, 0,
+        t.group().rlimits[RLIMIT_NOFILE].rlim_cur));
+}
+
+SENTRY_SYSCALL(epoll_create1)
+{
+    int flags = args.as_int(0);
+    if (flags & ~EPOLL_CLOEXEC)
+        return Errno(EINVAL);
+    if (!t.group().fds)
+        return Errno(EBADF);
+    return TRY(t.group().fds->install(std::make_shared<vfs::Epoll>(O_RDWR), flags & EPOLL_CLOEXEC, 0,
+        t.group().rlimits[RLIMIT_NOFILE].rlim_cur));
+}
+
+// Compare Linux fs/eventpoll.c: epoll_ctl() and do_epoll_ctl(), in their order.
+SENTRY_SYSCALL(epoll_ctl)
+{
+    int epfd = args.as_int(0), op = args.as_int(1), fd = args.as_int(2);
+    bool has_event = op != EPOLL_CTL_DEL;
+    struct epoll_event ev {};
+    if (has_event)
+        ev = TRY(t.copy_in<struct epoll_event>(args.arg(3)));
+    if (!t.group().fds)
+        return Errno(EBADF);
+    auto epf = TRY(t.group().fds->get(epfd));
+    auto target = TRY(t.group().fds->get(fd));
+    if (!target->pollable())
+        return Errno(EPERM);
+    auto* ep = vfs::Epoll::from(*epf);
+    if (epf == target || !ep)
+        return Errno(EINVAL);
+    constexpr uint32_t k_exclusive_ok = EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE;
+    if (has_event && (ev.events & EPOLLEXCLUSIVE)) {
+        if (op == EPOLL_CTL_MOD)
+            return Errno(EINVAL);
+        if (op == EPOLL_CTL_ADD && (vfs::Epoll::from(*target) || (ev.events & ~k_exclusive_ok)))
+            return Errno(EINVAL);
+    }
+    switch (op) {
+    case EPOLL_CTL_ADD: return SyscallOutcome(ep->add(fd, target, ev.events | EPOLLERR | EPOLLHUP, ev.data.u64));
+    case EPOLL_CTL_MOD: return SyscallOutcome(ep->modify(fd, target, ev.events | EPOLLERR | EPOLLHUP, ev.data.u64));
+    case EPOLL_CTL_DEL: return SyscallOutcome(ep->remove(fd, target));
+    default: return Errno(EINVAL);
+    }
+}
+
+SENTRY_SYSCALL(epoll_wait)
+{
+    bool zero = start_ms_timeout(t, args.as_int(3));
+    t.progress().started = true;
+    return do_epoll_wait(t, args.as_int(0), args.arg(1), args.as_int(2), zero);
+}
+
+SENTRY_SYSCALL(epoll_pwait)
+{
+    bool zero = start_ms_timeout(t, args.as_int(3));
+    TRY(set_user_sigmask(t, args.arg(4), args.arg(5)));
+    t.progress().started = true;
+    auto o = do_epoll_wait(t, args.as_int(0), args.arg(1), args.as_int(2), zero);
+    return restore_sigmask_unless_interrupted(t, args.arg(4) != 0, std::move(o));
+}
+
+SENTRY_SYSCALL(epoll_pwait2)
+{
+    auto to = TRY(start_timeout(t, TimeType::Timespec, args.arg(3)));
+    TRY(set_user_sigmask(t, args.arg(4), args.arg(5)));
+    t.progress().started = true;
+    auto o = do_epoll_wait(t, args.as_int(0), args.arg(1), args.as_int(2), to.zero);
+    return restore_sigmask_unless_interrupted(t, args.arg(4) != 0, std::move(o));
 }
 
 } // namespace sentry::kernel

@@ -607,6 +607,7 @@ SENTRY_SYSCALL(setsid)
         return Errno(EPERM); // already a process group leader (or its id is in use)
     g.sid = g.vpid;
     g.pgid = g.vpid;
+    g.has_ctty = false; // a new session starts without a controlling terminal
     return g.vpid;
 }
 

@@ -13,6 +13,8 @@
 #include <climits>
 
 #include "sentry/kernel/syscalls/syscalls.h"
+#include "sentry/kernel/signalfd.h"
+#include "sentry/kernel/terminal.h"
 #include "sentry/vfs/pipe.h"
 
 namespace sentry::kernel {
@@ -94,6 +96,31 @@ size_t gather(Task& t, const std::vector<Segment>& segs, size_t from, char* out,
 }
 
 // Copy `in` to the segments; returns how many bytes landed before a bad page.
+// As scatter(), starting `offset` bytes into the segments.
+size_t scatter_at(Task& t, const std::vector<Segment>& segs, size_t offset, std::span<const char> in)
+{
+    std::vector<Segment> rest;
+    for (auto& s : segs) {
+        if (offset >= s.len) {
+            offset -= s.len;
+            continue;
+        }
+        rest.push_back({s.addr + offset, s.len - offset});
+        offset = 0;
+    }
+    size_t put = 0;
+    for (auto& s : rest) {
+        if (put == in.size())
+            break;
+        size_t take = std::min(s.len, in.size() - put);
+        size_t c = t.copy_out_partial(s.addr, in.data() + put, take);
+        put += c;
+        if (c < take)
+            break;
+    }
+    return put;
+}
+
 size_t scatter(Task& t, const std::vector<Segment>& segs, std::span<const char> in)
 {
     size_t put = 0;
@@ -124,6 +151,40 @@ SyscallOutcome finish_write(Task& t, size_t done, std::optional<Errno> err)
     return 0;
 }
 
+// Compare Linux fs/signalfd.c: signalfd_read_iter(). Whole records only (a buffer
+// under one is EINVAL); only the first record may block. Each signal is dequeued
+// before its record is copied, as Linux does: a fault loses that signal and ends
+// the read (EFAULT if it was the first record).
+SyscallOutcome read_signalfd(Task& t, SignalFd& sfd, const std::vector<Segment>& segs)
+{
+    constexpr size_t k_record = sizeof(struct signalfd_siginfo);
+    size_t want = total_len(segs) / k_record;
+    if (want == 0)
+        return Errno(EINVAL);
+    size_t got = 0;
+    while (got < want) {
+        auto info = t.kernel().dequeue_signal_from(t, sfd.mask());
+        if (!info)
+            break;
+        auto rec = to_signalfd_siginfo(*info);
+        if (scatter_at(t, segs, got * k_record, {reinterpret_cast<const char*>(&rec), k_record}) != k_record)
+            return got > 0 ? SyscallOutcome(static_cast<long>(got * k_record)) : SyscallOutcome(Errno(EFAULT));
+        ++got;
+    }
+    if (got > 0)
+        return static_cast<long>(got * k_record);
+    if (sfd.nonblocking())
+        return Errno(EAGAIN);
+    return SyscallOutcome::block({{&t.m_signal_wq, ~0u}, {sfd.wait_queue(), POLLIN}});
+}
+
+// Linux access_ok() on x86-64: the range lies below TASK_SIZE_MAX (4-level paging).
+bool access_ok(uint64_t addr, size_t len)
+{
+    constexpr uint64_t k_task_size_max = 0x7ffffffff000ULL;
+    return len <= k_task_size_max && addr <= k_task_size_max - len;
+}
+
 // Read into guest segments. `pos` < 0: the file's own position. Data is copied
 // to the guest before it is consumed: a bad buffer gives EFAULT (or the bytes
 // that fit before the fault) and loses nothing.
@@ -132,6 +193,16 @@ SyscallOutcome do_read(Task& t, int fd, const std::vector<Segment>& segs, off_t 
     auto f = TRY(file_for(t, fd));
     if (!f->readable())
         return Errno(EBADF);
+    // Linux vfs_read(): a buffer outside user space is EFAULT before the file is asked
+    // (an eventfd or signalfd would otherwise consume what it cannot deliver).
+    for (auto& s : segs)
+        if (!access_ok(s.addr, s.len))
+            return Errno(EFAULT);
+    if (auto* term = t.kernel().terminal(); term && term->is_this(*f))
+        if (long r = tty_check_change(t, SIGTTIN))
+            return r; // a background read (Linux n_tty_read() job_control())
+    if (auto* sfd = SignalFd::from(*f); sfd && pos < 0)
+        return read_signalfd(t, *sfd, segs);
     size_t want = total_len(segs);
     if (want == 0)
         return 0;
@@ -162,6 +233,9 @@ SyscallOutcome do_write(Task& t, int fd, const std::vector<Segment>& segs, off_t
     auto f = TRY(file_for(t, fd));
     if (!f->writable())
         return Errno(EBADF);
+    if (auto* term = t.kernel().terminal(); term && t.progress().done == 0 && term->is_this(*f) && term->tostop())
+        if (long r = tty_check_change(t, SIGTTOU))
+            return r; // a background write under TOSTOP (Linux n_tty_write())
     size_t want = total_len(segs);
     auto& progress = t.progress();
     size_t done = progress.done;
@@ -196,7 +270,7 @@ SyscallOutcome do_write(Task& t, int fd, const std::vector<Segment>& segs, off_t
         done += r.value();
         if (r.value() == 0 || (faulted && r.value() == n))
             break;
-        if (pos >= 0 || !f->wait_queue())
+        if (pos >= 0 || !f->wait_queue() || f->writes_records())
             if (r.value() < n)
                 break; // a regular file wrote short (disk full, RLIMIT_FSIZE): report it
     }

@@ -284,6 +284,7 @@ static SyscallOutcome queue_info(Task& t, pid_t tgid, pid_t tid, int sig, uint64
     if ((info.si_code >= 0 || info.si_code == SI_TKILL) && !self)
         return Errno(EPERM);
     info.si_signo = sig;
+    info.pad0 = 0; // where the kernel's own timer signals carry their cookie
     auto& k = t.kernel();
     if (tid > 0) {
         Task* target = k.task_by_vtid(tid);

@@ -182,6 +182,21 @@ SENTRY_SYSCALL(poll);
 SENTRY_SYSCALL(ppoll);
 SENTRY_SYSCALL(select);
 SENTRY_SYSCALL(pselect6);
+SENTRY_SYSCALL(epoll_create);
+SENTRY_SYSCALL(epoll_create1);
+SENTRY_SYSCALL(epoll_ctl);
+SENTRY_SYSCALL(epoll_wait);
+SENTRY_SYSCALL(epoll_pwait);
+SENTRY_SYSCALL(epoll_pwait2);
+
+// event_files.cpp
+SENTRY_SYSCALL(eventfd);
+SENTRY_SYSCALL(eventfd2);
+SENTRY_SYSCALL(signalfd);
+SENTRY_SYSCALL(signalfd4);
+SENTRY_SYSCALL(timerfd_create);
+SENTRY_SYSCALL(timerfd_settime);
+SENTRY_SYSCALL(timerfd_gettime);
 
 // identity.cpp
 SENTRY_SYSCALL(getuid);

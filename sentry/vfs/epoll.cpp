@@ -1,0 +1,243 @@
+#include "sentry/vfs/epoll.h"
+
+#include <poll.h>
+
+#include <algorithm>
+
+namespace sentry::vfs {
+
+namespace {
+
+// Bits of an item's events that are flags rather than readiness.
+constexpr uint32_t k_flag_bits = EPOLLET | EPOLLONESHOT | EPOLLWAKEUP | EPOLLEXCLUSIVE;
+// Linux EP_MAX_NESTS: an epoll may sit at most this deep in other epolls.
+constexpr int k_max_nests = 4;
+
+} // namespace
+
+Epoll::Epoll(int flags) : File(flags)
+{
+    // Someone starts waiting on this epoll (epoll_wait, poll, an outer epoll):
+    // make sure the host files it watches will say when they become ready.
+    m_wq.on_wait = [this](uint32_t) { rearm(); };
+}
+
+Epoll::~Epoll()
+{
+    for (auto& [key, it] : m_items)
+        unwatch(*it);
+}
+
+Epoll::Item::~Item()
+{
+    if (queue)
+        queue->remove(this);
+}
+
+void Epoll::Item::queue_gone(WaitQueue* q)
+{
+    if (queue == q)
+        queue = nullptr;
+}
+
+void Epoll::Item::wake(uint32_t ev)
+{
+    // Errors and hang-ups are always of interest (Linux ep_poll_callback()).
+    if (!(ev & (events | POLLERR | POLLHUP)) || !(events & ~k_flag_bits))
+        return;
+    owner->make_ready(*this);
+}
+
+void Epoll::make_ready(Item& it)
+{
+    if (!it.listed) {
+        it.listed = true;
+        m_ready.push_back(&it);
+    }
+    m_wq.notify(POLLIN);
+}
+
+void Epoll::watch(Item& it)
+{
+    auto f = it.file.lock();
+    WaitQueue* q = f ? f->wait_queue() : nullptr;
+    if (q != it.queue)
+        unwatch(it);
+    it.queue = q;
+    if (q)
+        q->add(&it, (it.events & ~k_flag_bits) | POLLERR | POLLHUP);
+}
+
+void Epoll::unwatch(Item& it)
+{
+    // A queue destroyed with its file has already said so (Item::queue_gone()).
+    if (it.queue)
+        it.queue->remove(&it);
+    it.queue = nullptr;
+}
+
+uint32_t Epoll::readiness(Item& it)
+{
+    auto f = it.file.lock();
+    if (!f)
+        return 0;
+    uint32_t ev = f->poll_events();
+    if (ev & POLLIN)
+        ev |= POLLRDNORM;
+    if (ev & POLLOUT)
+        ev |= POLLWRNORM;
+    return ev & ((it.events & ~k_flag_bits) | POLLERR | POLLHUP);
+}
+
+void Epoll::rearm()
+{
+    for (auto& [key, it] : m_items)
+        if (it->queue && it->queue->on_wait && !it->file.expired() && (it->events & ~k_flag_bits))
+            it->queue->add(it.get(), (it->events & ~k_flag_bits) | POLLERR | POLLHUP);
+}
+
+void Epoll::drop_dead()
+{
+    for (auto i = m_items.begin(); i != m_items.end();) {
+        if (i->second->file.expired()) {
+            Item* it = i->second.get();
+            unwatch(*it);
+            m_ready.remove(it);
+            i = m_items.erase(i);
+        } else {
+            ++i;
+        }
+    }
+}
+
+Epoll::Item* Epoll::find(int fd, const FileRef& file)
+{
+    auto i = m_items.find({file.get(), fd});
+    if (i == m_items.end() || i->second->file.expired())
+        return nullptr;
+    return i->second.get();
+}
+
+// How deep epolls nest below this one (0: it watches no epoll).
+int Epoll::depth_below() const
+{
+    int d = 0;
+    for (auto& [key, it] : m_items)
+        if (auto f = it->file.lock())
+            if (auto* e = Epoll::from(*f))
+                d = std::max(d, 1 + e->depth_below());
+    return d;
+}
+
+bool Epoll::reaches(const Epoll* target, int depth) const
+{
+    if (this == target)
+        return true;
+    if (depth > k_max_nests)
+        return false;
+    for (auto& [key, it] : m_items)
+        if (auto f = it->file.lock())
+            if (auto* e = Epoll::from(*f); e && e->reaches(target, depth + 1))
+                return true;
+    return false;
+}
+
+Result<void> Epoll::add(int fd, const FileRef& file, uint32_t events, uint64_t data)
+{
+    drop_dead();
+    if (find(fd, file))
+        return Errno(EEXIST);
+    if (auto* inner = Epoll::from(*file)) {
+        // No cycles, and no deeper nesting than Linux allows (ep_loop_check()).
+        if (inner->reaches(this, 0) || inner->depth_below() + 1 > k_max_nests)
+            return Errno(ELOOP);
+    }
+    auto it = std::make_unique<Item>();
+    it->owner = this;
+    it->fd = fd;
+    it->file = file;
+    it->events = events;
+    it->data = data;
+    Item& ref = *it;
+    m_items[{file.get(), fd}] = std::move(it);
+    watch(ref);
+    if (readiness(ref))
+        make_ready(ref);
+    return {};
+}
+
+Result<void> Epoll::modify(int fd, const FileRef& file, uint32_t events, uint64_t data)
+{
+    Item* it = find(fd, file);
+    if (!it)
+        return Errno(ENOENT);
+    // An exclusive wake-up registration cannot be changed (Linux do_epoll_ctl()).
+    if (it->events & EPOLLEXCLUSIVE)
+        return Errno(EINVAL);
+    it->events = events;
+    it->data = data;
+    watch(*it);
+    if (readiness(*it))
+        make_ready(*it);
+    return {};
+}
+
+Result<void> Epoll::remove(int fd, const FileRef& file)
+{
+    Item* it = find(fd, file);
+    if (!it)
+        return Errno(ENOENT);
+    unwatch(*it);
+    m_ready.remove(it);
+    m_items.erase({file.get(), fd});
+    return {};
+}
+
+std::vector<Epoll::Ready> Epoll::collect(size_t max)
+{
+    std::vector<Ready> out;
+    for (auto i = m_ready.begin(); i != m_ready.end() && out.size() < max;) {
+        Item* it = *i;
+        uint32_t ev = (it->events & ~k_flag_bits) ? readiness(*it) : 0;
+        if (!ev) {
+            // Not ready any more: off the list until its next wake-up.
+            it->listed = false;
+            i = m_ready.erase(i);
+            continue;
+        }
+        out.push_back({ev, it->data, it});
+        ++i;
+    }
+    return out;
+}
+
+void Epoll::consumed(const Ready& r)
+{
+    auto* it = static_cast<Item*>(r.item);
+    auto pos = std::find(m_ready.begin(), m_ready.end(), it);
+    if (pos == m_ready.end())
+        return;
+    m_ready.erase(pos);
+    if (it->events & EPOLLONESHOT)
+        it->events &= k_flag_bits; // disabled until EPOLL_CTL_MOD
+    if (it->events & (EPOLLET | EPOLLONESHOT)) {
+        it->listed = false;
+        return;
+    }
+    // Level-triggered: it stays listed, behind the others (Linux ep_send_events()).
+    m_ready.push_back(it);
+}
+
+uint32_t Epoll::poll_events()
+{
+    for (auto i = m_ready.begin(); i != m_ready.end();) {
+        Item* it = *i;
+        if ((it->events & ~k_flag_bits) && readiness(*it))
+            return POLLIN;
+        it->listed = false;
+        i = m_ready.erase(i);
+    }
+    return 0;
+}
+
+} // namespace sentry::vfs
