@@ -1,7 +1,8 @@
 // epoll across threads and processes: a thread blocked in epoll_wait on a signalfd is
 // woken by a signal sent to the process by another thread or another process; one
 // blocked on an eventfd is woken by another thread's write; one blocked on an empty
-// epoll is woken when another thread adds a ready fd. A signalfd's readiness is that
+// epoll is woken when another thread adds a ready fd, and one whose epoll another
+// thread closes keeps waiting on it. A signalfd's readiness is that
 // of the thread that waits: a signal sent to one thread does not make the signalfd
 // ready for another (and, as on Linux, the wake-up that other thread consumed leaves
 // the item off the ready list until it is polled again).
@@ -160,6 +161,21 @@ int main(void)
     epoll_ctl(ep2, EPOLL_CTL_ADD, g_efd, &e);
     pthread_join(th, NULL);
     report("waiting thread, the main thread adds a ready eventfd", &r);
+    read(g_efd, &v, sizeof v);
+    g_ep = saved;
+
+    // The epoll closed by another thread while one waits on it: the wait holds it,
+    // and an eventfd it watches still wakes it.
+    int ep3 = epoll_create1(0);
+    e.data.u64 = 33;
+    epoll_ctl(ep3, EPOLL_CTL_ADD, g_efd, &e);
+    g_ep = ep3;
+    start(&th, &r, 5000);
+    close(ep3);
+    usleep(20000);
+    write(g_efd, &one, sizeof one);
+    pthread_join(th, NULL);
+    report("waiting thread, its epoll closed by the main thread, then the eventfd written", &r);
     read(g_efd, &v, sizeof v);
     g_ep = saved;
 
