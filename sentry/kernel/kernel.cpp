@@ -543,6 +543,7 @@ void Kernel::release_scratch(Task& t)
 void Kernel::finish_syscall(Task& t, long value)
 {
     release_scratch(t);
+    t.progress().file.reset();
     if (m_opts.strace)
         strace_exit(t, value);
     abi::set_syscall_return(t.regs(), value);

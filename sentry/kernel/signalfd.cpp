@@ -37,16 +37,7 @@ uint32_t SignalFd::poll_events()
     return (pending & m_mask).empty() ? 0 : POLLIN;
 }
 
-Result<struct stat> SignalFd::stat()
-{
-    struct stat st {};
-    st.st_mode = 0600;
-    st.st_nlink = 1;
-    st.st_uid = getuid();
-    st.st_gid = getgid();
-    st.st_blksize = 4096;
-    return st;
-}
+Result<struct stat> SignalFd::stat() { return vfs::anon_inode_stat(); }
 
 // Which union member of the siginfo is meaningful (Linux kernel/signal.c
 // siginfo_layout()). A positive si_code below SI_KERNEL is specific to the signal

@@ -101,6 +101,10 @@ public:
         // restart (Linux ERESTARTSYS and friends).
         int restart_code = 512; // ERESTARTSYS
         std::function<long(Task&)> on_interrupt;
+        // The file a parked read, write or epoll_wait works on, resolved at its first
+        // run: Linux holds it for the whole call, so another thread's close of the fd
+        // neither ends the call nor frees the file under it. Dropped when it returns.
+        std::shared_ptr<vfs::File> file;
     };
     SyscallProgress& progress() { return m_progress; }
     // What a blocked call returns when a signal interrupts it.

@@ -108,15 +108,6 @@ Result<size_t> TimerFd::read_to(const Sink& sink, size_t max)
 
 uint32_t TimerFd::poll_events() { return m_ticks ? POLLIN : 0; }
 
-Result<struct stat> TimerFd::stat()
-{
-    struct stat st {};
-    st.st_mode = 0600;
-    st.st_nlink = 1;
-    st.st_uid = getuid();
-    st.st_gid = getgid();
-    st.st_blksize = 4096;
-    return st;
-}
+Result<struct stat> TimerFd::stat() { return vfs::anon_inode_stat(); }
 
 } // namespace sentry::kernel

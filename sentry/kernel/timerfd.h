@@ -28,6 +28,7 @@ public:
     Result<size_t> read(std::span<char> buf) override;
     Result<size_t> read_to(const Sink& sink, size_t max) override;
     uint32_t poll_events() override;
+    bool reads_records() const override { return true; }
     vfs::WaitQueue* wait_queue() override { return &m_wq; }
     // noop_llseek: the position stays 0 and every seek "succeeds".
     Result<off_t> lseek(off_t, int) override { return 0; }

@@ -64,8 +64,11 @@ void Epoll::watch(Item& it)
     if (q != it.queue)
         unwatch(it);
     it.queue = q;
-    if (q)
-        q->add(&it, (it.events & ~k_flag_bits) | POLLERR | POLLHUP);
+    if (!q)
+        return;
+    uint32_t mask = wait_mask(it);
+    if (mask)
+        q->add(&it, mask);
 }
 
 void Epoll::unwatch(Item& it)
@@ -89,11 +92,57 @@ uint32_t Epoll::readiness(Item& it)
     return ev & ((it.events & ~k_flag_bits) | POLLERR | POLLHUP);
 }
 
+bool Epoll::host_backed(const Item& it) const
+{
+    return it.queue && it.queue->on_wait && !it.file.expired();
+}
+
+// What an item waits for on its file's queue. Host files say when they become
+// ready only through one-shot watches that this arms (WaitQueue::on_wait): a
+// level-triggered item waits for anything it asks for (a watch that fires at once
+// because the file is ready is right for it). An edge-triggered one waits only for
+// what is not ready now, so that a watch firing at once, or late for a state it
+// already reported, is not taken for a new event (a writable pipe would report
+// EPOLLOUT on every wait); the cost is that more data on a host file that is
+// already readable is not seen as an edge. 0: nothing to arm now.
+uint32_t Epoll::wait_mask(Item& it)
+{
+    uint32_t interest = it.events & ~k_flag_bits;
+    uint32_t mask = interest | POLLERR | POLLHUP;
+    if (!(it.events & EPOLLET) || !host_backed(it))
+        return mask;
+    auto f = it.file.lock();
+    uint32_t now = f ? f->poll_events() : 0;
+    mask &= ~now;
+    if (now & POLLIN)
+        mask &= ~(POLLHUP | POLLERR); // a host read watch cannot wait for these alone
+    return mask & (POLLIN | POLLOUT | POLLPRI | POLLHUP | POLLERR | POLLRDHUP);
+}
+
+// Before someone sleeps on this epoll: re-arm the watches of its host files.
 void Epoll::rearm()
 {
-    for (auto& [key, it] : m_items)
-        if (it->queue && it->queue->on_wait && !it->file.expired() && (it->events & ~k_flag_bits))
-            it->queue->add(it.get(), (it->events & ~k_flag_bits) | POLLERR | POLLHUP);
+    for (auto& [key, it] : m_items) {
+        if (!(it->events & ~k_flag_bits) || !host_backed(*it))
+            continue;
+        if (uint32_t mask = wait_mask(*it))
+            it->queue->add(it.get(), mask);
+    }
+}
+
+// The host files that nobody watched while no one waited (epoll_wait with a zero
+// timeout parks nowhere): a level-triggered item is ready exactly when its file is,
+// so look at those directly.
+void Epoll::list_ready_host_items()
+{
+    for (auto& [key, it] : m_items) {
+        if (it->listed || (it->events & EPOLLET) || !(it->events & ~k_flag_bits) || !host_backed(*it))
+            continue;
+        if (readiness(*it)) {
+            it->listed = true;
+            m_ready.push_back(it.get());
+        }
+    }
 }
 
 void Epoll::drop_dead()
@@ -195,6 +244,7 @@ Result<void> Epoll::remove(int fd, const FileRef& file)
 
 std::vector<Epoll::Ready> Epoll::collect(size_t max)
 {
+    list_ready_host_items();
     std::vector<Ready> out;
     for (auto i = m_ready.begin(); i != m_ready.end() && out.size() < max;) {
         Item* it = *i;
@@ -230,6 +280,7 @@ void Epoll::consumed(const Ready& r)
 
 uint32_t Epoll::poll_events()
 {
+    list_ready_host_items();
     for (auto i = m_ready.begin(); i != m_ready.end();) {
         Item* it = *i;
         if ((it->events & ~k_flag_bits) && readiness(*it))

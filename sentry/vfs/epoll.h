@@ -42,6 +42,10 @@ public:
     void consumed(const Ready& r);
 
     uint32_t poll_events() override;
+    Result<struct stat> stat() override { return anon_inode_stat(); }
+    bool reads_records() const override { return true; } // no read at all: EINVAL
+    // ep_eventpoll_ioctl(): EINVAL for any request it does not know (FIONREAD too).
+    Result<int> bytes_readable() override { return Errno(EINVAL); }
     WaitQueue* wait_queue() override { return &m_wq; }
     // noop_llseek: the position stays 0 and every seek "succeeds".
     Result<off_t> lseek(off_t, int) override { return 0; }
@@ -71,6 +75,9 @@ private:
     uint32_t readiness(Item& it);
     // Re-arm the host readiness watches of items before the caller sleeps.
     void rearm();
+    bool host_backed(const Item& it) const;
+    uint32_t wait_mask(Item& it);
+    void list_ready_host_items();
     void drop_dead();
     bool reaches(const Epoll* target, int depth) const;
     int depth_below() const;

@@ -65,15 +65,6 @@ uint32_t EventFd::poll_events()
     return ev;
 }
 
-Result<struct stat> EventFd::stat()
-{
-    struct stat st {};
-    st.st_mode = 0600; // an anonymous inode: no file type bits
-    st.st_nlink = 1;
-    st.st_uid = getuid();
-    st.st_gid = getgid();
-    st.st_blksize = 4096;
-    return st;
-}
+Result<struct stat> EventFd::stat() { return vfs::anon_inode_stat(); }
 
 } // namespace sentry::vfs

@@ -22,6 +22,7 @@ public:
     // noop_llseek: the position stays 0 and every seek "succeeds".
     Result<off_t> lseek(off_t, int) override { return 0; }
     bool writes_records() const override { return true; }
+    bool reads_records() const override { return true; }
     WaitQueue* wait_queue() override { return &m_wq; }
     Result<struct stat> stat() override;
     std::string description() const override { return "anon_inode:[eventfd]"; }

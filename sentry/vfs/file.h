@@ -54,6 +54,9 @@ public:
     // A write that moves fewer bytes than asked waits for room for the rest (pipes,
     // sockets), unless the file takes one record per write (eventfd: 8 bytes).
     virtual bool writes_records() const { return false; }
+    // A read shorter than one record is EINVAL, even an empty one (eventfd and timerfd
+    // read 8 bytes; an epoll cannot be read at all).
+    virtual bool reads_records() const { return false; }
     virtual WaitQueue* wait_queue() { return nullptr; }
     // A host fd that backs this file (for *at path walks, fstat, mmap), or -1.
     virtual int host_fd() const { return -1; }
@@ -69,5 +72,9 @@ protected:
 };
 
 using FileRef = std::shared_ptr<File>;
+
+// What fstat shows for an eventfd, timerfd, signalfd or epoll: Linux gives them all
+// one anonymous inode (fs/anon_inodes.c), and this is the host's.
+struct stat anon_inode_stat();
 
 } // namespace sentry::vfs

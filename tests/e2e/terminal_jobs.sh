@@ -61,7 +61,7 @@ interrupt() {
 run_fg() {
     send "$1" Enter
     expect "$1" "$2" || return 1
-    sleep 0.5
+    sleep 1
 }
 
 # scenario PREFIX OUTFILE: drive one interactive bash, save the pane.

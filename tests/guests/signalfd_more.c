@@ -452,10 +452,14 @@ static void bad_input(void)
     errno = 0;
     n = read(fd, g_kernel, 128);
     printf("kernel address: %zd %s, USR1 pending %s\n", n, strerrorname_np(errno), tf(pending(SIGUSR1)));
-    // Linux dequeues before it copies: an unmapped user buffer loses the signal.
+    // Linux dequeues before it copies, so an unmapped user buffer loses the signal;
+    // the sentry checks the buffer first and keeps it pending (issue 5 asks for
+    // that on purpose). Only the error is compared; the signal is then drained.
     errno = 0;
     n = read(fd, g_unmapped, 128);
-    printf("unmapped buffer: %zd %s, USR1 pending %s\n", n, strerrorname_np(errno), tf(pending(SIGUSR1)));
+    printf("unmapped buffer: %zd %s\n", n, strerrorname_np(errno));
+    struct signalfd_siginfo drain;
+    (void)!read(fd, &drain, sizeof drain);
     errno = 0;
     n = read(fd, g_unmapped, 128);
     printf("unmapped buffer, nothing pending: %zd %s\n", n, strerrorname_np(errno));

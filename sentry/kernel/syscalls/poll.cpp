@@ -341,8 +341,14 @@ SyscallOutcome do_epoll_wait(Task& t, int epfd, uint64_t events, int maxevents, 
     uint64_t bytes = static_cast<uint64_t>(maxevents) * sizeof(struct epoll_event);
     if (events >= k_user_top || bytes > k_user_top - events)
         return Errno(EFAULT);
-    vfs::FileRef hold;
-    auto* ep = TRY(epoll_at(t, epfd, hold));
+    // A parked epoll_wait keeps its epoll, as Linux holds the file for the call.
+    auto& held = t.progress().file;
+    if (!held) {
+        vfs::FileRef hold;
+        TRY(epoll_at(t, epfd, hold));
+        held = hold;
+    }
+    auto* ep = vfs::Epoll::from(*held);
     auto ready = ep->collect(static_cast<size_t>(maxevents));
     if (!ready.empty()) {
         size_t sent = 0;

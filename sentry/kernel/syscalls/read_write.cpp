@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include "sentry/kernel/syscalls/syscalls.h"
 #include "sentry/kernel/signalfd.h"
 #include "sentry/kernel/terminal.h"
+#include "sentry/netstack/unix_stream.h"
 #include "sentry/vfs/pipe.h"
 
 namespace sentry::kernel {
@@ -39,6 +41,16 @@ Result<vfs::FileRef> file_for(Task& t, int fd)
     if (!t.group().fds)
         return Errno(EBADF);
     return t.group().fds->get(fd);
+}
+
+// The file of a call that may park: looked up at its first run and held until it
+// returns (Task::SyscallProgress::file), as Linux's fdget() holds it.
+Result<vfs::FileRef> held_file(Task& t, int fd)
+{
+    auto& p = t.progress();
+    if (!p.file)
+        p.file = TRY(file_for(t, fd));
+    return p.file;
 }
 
 struct Segment {
@@ -137,10 +149,11 @@ size_t scatter(Task& t, const std::vector<Segment>& segs, std::span<const char> 
 }
 
 // The result of a write that moved `done` bytes and then met `err` (if any).
-SyscallOutcome finish_write(Task& t, size_t done, std::optional<Errno> err)
+SyscallOutcome finish_write(Task& t, size_t done, std::optional<Errno> err, bool sigpipe = true)
 {
     if (err && *err == Errno(EPIPE)) {
-        t.kernel().send_signal(t, SIGPIPE);
+        if (sigpipe)
+            t.kernel().send_signal(t, SIGPIPE);
         if (done == 0)
             return Errno(EPIPE);
     }
@@ -152,23 +165,36 @@ SyscallOutcome finish_write(Task& t, size_t done, std::optional<Errno> err)
 }
 
 // Compare Linux fs/signalfd.c: signalfd_read_iter(). Whole records only (a buffer
-// under one is EINVAL); only the first record may block. Each signal is dequeued
-// before its record is copied, as Linux does: a fault loses that signal and ends
-// the read (EFAULT if it was the first record).
+// under one is EINVAL); a reader takes only as many signals as its buffer holds and
+// only the first record may block. A fault ends the read (EFAULT if it was the
+// first record) and loses no signal.
 SyscallOutcome read_signalfd(Task& t, SignalFd& sfd, const std::vector<Segment>& segs)
 {
     constexpr size_t k_record = sizeof(struct signalfd_siginfo);
+    static const char zeros[k_record] = {};
     size_t want = total_len(segs) / k_record;
     if (want == 0)
         return Errno(EINVAL);
     size_t got = 0;
     while (got < want) {
+        signals::SigSet pending = (t.m_sigpending.set() | t.group().shared_pending.set()) & sfd.mask();
+        if (pending.empty())
+            break;
+        // Unlike Linux, which dequeues first and loses the signal on a fault, the
+        // record's place is checked before the signal is taken (issue 5).
+        if (scatter_at(t, segs, got * k_record, {zeros, k_record}) != k_record) {
+            if (got == 0)
+                return Errno(EFAULT);
+            break;
+        }
         auto info = t.kernel().dequeue_signal_from(t, sfd.mask());
         if (!info)
             break;
         auto rec = to_signalfd_siginfo(*info);
-        if (scatter_at(t, segs, got * k_record, {reinterpret_cast<const char*>(&rec), k_record}) != k_record)
-            return got > 0 ? SyscallOutcome(static_cast<long>(got * k_record)) : SyscallOutcome(Errno(EFAULT));
+        if (scatter_at(t, segs, got * k_record, {reinterpret_cast<const char*>(&rec), k_record}) != k_record) {
+            (void)t.kernel().send_signal(t.group(), *info); // unmapped under us: keep it pending
+            break;
+        }
         ++got;
     }
     if (got > 0)
@@ -190,7 +216,7 @@ bool access_ok(uint64_t addr, size_t len)
 // that fit before the fault) and loses nothing.
 SyscallOutcome do_read(Task& t, int fd, const std::vector<Segment>& segs, off_t pos)
 {
-    auto f = TRY(file_for(t, fd));
+    auto f = TRY(held_file(t, fd));
     if (!f->readable())
         return Errno(EBADF);
     // Linux vfs_read(): a buffer outside user space is EFAULT before the file is asked
@@ -204,7 +230,7 @@ SyscallOutcome do_read(Task& t, int fd, const std::vector<Segment>& segs, off_t 
     if (auto* sfd = SignalFd::from(*f); sfd && pos < 0)
         return read_signalfd(t, *sfd, segs);
     size_t want = total_len(segs);
-    if (want == 0)
+    if (want == 0 && !f->reads_records())
         return 0;
     size_t n = std::min(want, k_chunk);
     Result<size_t> r = size_t{0};
@@ -228,11 +254,14 @@ SyscallOutcome do_read(Task& t, int fd, const std::vector<Segment>& segs, off_t 
     return r.value();
 }
 
-SyscallOutcome do_write(Task& t, int fd, const std::vector<Segment>& segs, off_t pos)
+// `msg_flags` >= 0: a send(2)-family call (MSG_DONTWAIT, MSG_NOSIGNAL).
+SyscallOutcome do_write(Task& t, int fd, const std::vector<Segment>& segs, off_t pos, int msg_flags = -1)
 {
-    auto f = TRY(file_for(t, fd));
-    if (!f->writable())
+    auto f = TRY(held_file(t, fd));
+    if (msg_flags < 0 && !f->writable())
         return Errno(EBADF);
+    bool sigpipe = msg_flags < 0 || !(msg_flags & MSG_NOSIGNAL);
+    bool nonblock = f->nonblocking() || (msg_flags >= 0 && (msg_flags & MSG_DONTWAIT));
     if (auto* term = t.kernel().terminal(); term && t.progress().done == 0 && term->is_this(*f) && term->tostop())
         if (long r = tty_check_change(t, SIGTTOU))
             return r; // a background write under TOSTOP (Linux n_tty_write())
@@ -242,7 +271,7 @@ SyscallOutcome do_write(Task& t, int fd, const std::vector<Segment>& segs, off_t
     if (want == 0) {
         // Each file decides what an empty write means (a pipe: nothing at all).
         auto r = f->write({});
-        return finish_write(t, 0, r.is_error() ? std::optional(r.error()) : std::nullopt);
+        return finish_write(t, 0, r.is_error() ? std::optional(r.error()) : std::nullopt, sigpipe);
     }
     while (done < want) {
         size_t n = std::min(want - done, k_chunk);
@@ -250,22 +279,22 @@ SyscallOutcome do_write(Task& t, int fd, const std::vector<Segment>& segs, off_t
         // Linux writes what it could copy before a bad page, then stops.
         size_t got = gather(t, segs, done, buf.data(), n);
         if (got == 0)
-            return finish_write(t, done, Errno(EFAULT));
+            return finish_write(t, done, Errno(EFAULT), sigpipe);
         bool faulted = got < n;
         if (faulted && dynamic_cast<vfs::PipeEnd*>(f.get())) {
             // A pipe commits only whole pages it copied (Linux pipe_write()).
             got -= got % vfs::Pipe::k_pipe_buf;
             if (got == 0)
-                return finish_write(t, done, Errno(EFAULT));
+                return finish_write(t, done, Errno(EFAULT), sigpipe);
         }
         n = got;
         auto r = pos >= 0 ? f->pwrite({buf.data(), n}, pos + static_cast<off_t>(done)) : f->write({buf.data(), n});
         if (r.is_error()) {
-            if (r.error() == Errno(EAGAIN) && !f->nonblocking() && f->wait_queue()) {
+            if (r.error() == Errno(EAGAIN) && !nonblock && f->wait_queue()) {
                 progress.done = done;
                 return SyscallOutcome::block({{f->wait_queue(), POLLOUT | POLLERR}});
             }
-            return finish_write(t, done, r.error());
+            return finish_write(t, done, r.error(), sigpipe);
         }
         done += r.value();
         if (r.value() == 0 || (faulted && r.value() == n))
@@ -274,7 +303,44 @@ SyscallOutcome do_write(Task& t, int fd, const std::vector<Segment>& segs, off_t
             if (r.value() < n)
                 break; // a regular file wrote short (disk full, RLIMIT_FSIZE): report it
     }
-    return finish_write(t, done, std::nullopt);
+    return finish_write(t, done, std::nullopt, sigpipe);
+}
+
+// recv(2) on a connected stream socket: blocks for at least one byte (all of
+// them with MSG_WAITALL), MSG_PEEK looks without taking, MSG_DONTWAIT for this
+// call only. Compare Linux unix_stream_read_generic().
+SyscallOutcome do_recv(Task& t, int fd, const std::vector<Segment>& segs, int flags)
+{
+    auto f = TRY(file_for(t, fd));
+    auto* sock = netstack::UnixStreamSocket::from(*f);
+    if (!sock)
+        return Errno(ENOTSOCK);
+    if (flags & MSG_OOB)
+        return Errno(EINVAL); // no out-of-band byte is ever queued
+    bool nonblock = f->nonblocking() || (flags & MSG_DONTWAIT);
+    bool waitall = (flags & MSG_WAITALL) && !(flags & MSG_PEEK) && !nonblock;
+    size_t want = total_len(segs);
+    auto& p = t.progress();
+    size_t done = p.done;
+    if (want == 0)
+        return 0;
+    while (done < want) {
+        auto sink = [&](std::span<const char> d) { return scatter_at(t, segs, done, d); };
+        auto r = (flags & MSG_PEEK) ? sock->peek_to(sink, want - done) : sock->read_to(sink, want - done);
+        if (r.is_error()) {
+            if (r.error() == Errno(EAGAIN) && !nonblock && (done == 0 || waitall)) {
+                p.done = done;
+                return SyscallOutcome::block({{f->wait_queue(), POLLIN | POLLHUP | POLLRDHUP | POLLERR}});
+            }
+            if (done > 0)
+                break;
+            return r.error();
+        }
+        done += r.value();
+        if (r.value() == 0 || !waitall)
+            break;
+    }
+    return static_cast<long>(done);
 }
 
 off_t pos_from(uint64_t lo, uint64_t hi)
@@ -380,6 +446,83 @@ SENTRY_SYSCALL(lseek)
     if (whence < SEEK_SET || whence > SEEK_HOLE)
         return Errno(EINVAL);
     return f->lseek(static_cast<off_t>(args.as_long(1)), whence);
+}
+
+// --- send and receive on sockets (the address family's own calls are in socket.cpp) ---
+
+namespace {
+
+Result<netstack::UnixStreamSocket*> socket_at(Task& t, int fd, vfs::FileRef& hold)
+{
+    hold = TRY(file_for(t, fd));
+    auto* s = netstack::UnixStreamSocket::from(*hold);
+    if (!s)
+        return Errno(ENOTSOCK);
+    return s;
+}
+
+// The send flags a connected unix stream knows (Linux unix_stream_sendmsg()).
+Result<void> check_send(Task& t, int fd, int flags, bool has_name)
+{
+    vfs::FileRef hold;
+    TRY(socket_at(t, fd, hold));
+    if (flags & MSG_OOB)
+        return Errno(EOPNOTSUPP);
+    if (has_name)
+        return Errno(EISCONN);
+    return {};
+}
+
+} // namespace
+
+SENTRY_SYSCALL(sendto)
+{
+    int fd = args.as_int(0), flags = args.as_int(3);
+    TRY(check_send(t, fd, flags, args.arg(4) != 0 && args.as_uint(5) != 0));
+    size_t len = std::min<size_t>(args.arg(2), k_max_rw);
+    return do_write(t, fd, {{args.arg(1), len}}, -1, flags);
+}
+
+SENTRY_SYSCALL(recvfrom)
+{
+    int fd = args.as_int(0), flags = args.as_int(3);
+    size_t len = std::min<size_t>(args.arg(2), k_max_rw);
+    uint64_t addr = args.arg(4), addrlen = args.arg(5);
+    auto o = do_recv(t, fd, {{args.arg(1), len}}, flags);
+    if (o.kind() == SyscallOutcome::Kind::Return && o.value() >= 0 && addr && addrlen)
+        TRY(t.copy_out(addrlen, socklen_t{0})); // the peer of a socketpair has no name
+    return o;
+}
+
+SENTRY_SYSCALL(sendmsg)
+{
+    int fd = args.as_int(0), flags = args.as_int(2);
+    auto msg = TRY(t.copy_in<struct msghdr>(args.arg(1)));
+    TRY(check_send(t, fd, flags, msg.msg_name && msg.msg_namelen));
+    if (msg.msg_controllen) {
+        // SCM_RIGHTS and SCM_CREDENTIALS are issue 6's: refuse rather than drop them.
+        t.kernel().debug("sendmsg: control messages are not supported yet");
+        return Errno(EINVAL);
+    }
+    auto segs = TRY(copy_iovec(t, reinterpret_cast<uint64_t>(msg.msg_iov), static_cast<int>(msg.msg_iovlen)));
+    return do_write(t, fd, segs, -1, flags);
+}
+
+SENTRY_SYSCALL(recvmsg)
+{
+    int fd = args.as_int(0), flags = args.as_int(2);
+    uint64_t msg_addr = args.arg(1);
+    auto msg = TRY(t.copy_in<struct msghdr>(msg_addr));
+    auto segs = TRY(copy_iovec(t, reinterpret_cast<uint64_t>(msg.msg_iov), static_cast<int>(msg.msg_iovlen)));
+    auto o = do_recv(t, fd, segs, flags & ~MSG_CMSG_CLOEXEC);
+    if (o.kind() == SyscallOutcome::Kind::Return && o.value() >= 0) {
+        // No name (socketpair peers are unnamed), no control data, no flags.
+        msg.msg_namelen = 0;
+        msg.msg_controllen = 0;
+        msg.msg_flags = 0;
+        TRY(t.copy_out(msg_addr, msg));
+    }
+    return o;
 }
 
 } // namespace sentry::kernel

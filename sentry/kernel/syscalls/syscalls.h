@@ -246,4 +246,16 @@ SENTRY_SYSCALL(getpriority);
 SENTRY_SYSCALL(setpriority);
 SENTRY_SYSCALL(getcpu);
 
+// socket.cpp, and send/recv in read_write.cpp
+SENTRY_SYSCALL(socketpair);
+SENTRY_SYSCALL(shutdown);
+SENTRY_SYSCALL(getsockopt);
+SENTRY_SYSCALL(setsockopt);
+SENTRY_SYSCALL(getsockname);
+SENTRY_SYSCALL(getpeername);
+SENTRY_SYSCALL(sendto);
+SENTRY_SYSCALL(recvfrom);
+SENTRY_SYSCALL(sendmsg);
+SENTRY_SYSCALL(recvmsg);
+
 } // namespace sentry::kernel
