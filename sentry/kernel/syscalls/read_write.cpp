@@ -107,46 +107,29 @@ size_t gather(Task& t, const std::vector<Segment>& segs, size_t from, char* out,
     return got;
 }
 
-// Copy `in` to the segments; returns how many bytes landed before a bad page.
-// As scatter(), starting `offset` bytes into the segments.
+// Copy `in` to the segments, starting `offset` bytes into them; returns how many
+// bytes landed before a bad page.
 size_t scatter_at(Task& t, const std::vector<Segment>& segs, size_t offset, std::span<const char> in)
 {
-    std::vector<Segment> rest;
+    size_t put = 0;
     for (auto& s : segs) {
+        if (put == in.size())
+            break;
         if (offset >= s.len) {
             offset -= s.len;
             continue;
         }
-        rest.push_back({s.addr + offset, s.len - offset});
-        offset = 0;
-    }
-    size_t put = 0;
-    for (auto& s : rest) {
-        if (put == in.size())
-            break;
-        size_t take = std::min(s.len, in.size() - put);
-        size_t c = t.copy_out_partial(s.addr, in.data() + put, take);
+        size_t take = std::min(s.len - offset, in.size() - put);
+        size_t c = t.copy_out_partial(s.addr + offset, in.data() + put, take);
         put += c;
         if (c < take)
             break;
+        offset = 0;
     }
     return put;
 }
 
-size_t scatter(Task& t, const std::vector<Segment>& segs, std::span<const char> in)
-{
-    size_t put = 0;
-    for (auto& s : segs) {
-        if (put == in.size())
-            break;
-        size_t take = std::min(s.len, in.size() - put);
-        size_t c = t.copy_out_partial(s.addr, in.data() + put, take);
-        put += c;
-        if (c < take)
-            break;
-    }
-    return put;
-}
+size_t scatter(Task& t, const std::vector<Segment>& segs, std::span<const char> in) { return scatter_at(t, segs, 0, in); }
 
 // The result of a write that moved `done` bytes and then met `err` (if any).
 SyscallOutcome finish_write(Task& t, size_t done, std::optional<Errno> err, bool sigpipe = true)
