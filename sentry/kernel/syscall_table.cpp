@@ -209,14 +209,14 @@ const Row k_rows[] = {
     {SYS_epoll_pwait, sys_epoll_pwait, S::Emulated, ""},
     {SYS_epoll_pwait2, sys_epoll_pwait2, S::Emulated, ""},
     // socket.cpp and read_write.cpp: connected AF_UNIX stream sockets (socketpair)
-    {SYS_socketpair, sys_socketpair, S::Partial, "AF_UNIX SOCK_STREAM only"},
+    {SYS_socketpair, sys_socketpair, S::Partial, "AF_UNIX: SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET"},
     {SYS_shutdown, sys_shutdown, S::Partial, "socketpair sockets"},
     {SYS_getsockopt, sys_getsockopt, S::Partial, "SOL_SOCKET: TYPE, DOMAIN, PROTOCOL, ERROR, ACCEPTCONN, SNDBUF, RCVBUF, PEERCRED"},
     {SYS_setsockopt, sys_setsockopt, S::Partial, "SOL_SOCKET: SNDBUF, RCVBUF; a few accepted without effect"},
     {SYS_getsockname, sys_getsockname, S::Partial, "unnamed unix sockets"},
     {SYS_getpeername, sys_getpeername, S::Partial, "unnamed unix sockets"},
-    {SYS_sendto, sys_sendto, S::Partial, "connected unix streams; MSG_DONTWAIT, MSG_NOSIGNAL"},
-    {SYS_recvfrom, sys_recvfrom, S::Partial, "connected unix streams; MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL"},
+    {SYS_sendto, sys_sendto, S::Partial, "socketpair sockets; MSG_DONTWAIT, MSG_NOSIGNAL"},
+    {SYS_recvfrom, sys_recvfrom, S::Partial, "socketpair sockets; MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL, MSG_TRUNC"},
     {SYS_sendmsg, sys_sendmsg, S::Partial, "as sendto; control messages (SCM_RIGHTS): EINVAL for now"},
     {SYS_recvmsg, sys_recvmsg, S::Partial, "as recvfrom; no control messages"},
     // event_files.cpp

@@ -204,6 +204,47 @@ static void test_options_and_names(void)
     close(sv[1]);
 }
 
+static void test_messages(int type, const char* name)
+{
+    int sv[2];
+    char buf[64];
+    signal(SIGPIPE, on_pipe);
+    printf("%s socketpair: %s\n", name, err(socketpair(AF_UNIX, type, 0, sv)));
+    int v;
+    socklen_t len = sizeof v;
+    getsockopt(sv[0], SOL_SOCKET, SO_TYPE, &v, &len);
+    printf("%s SO_TYPE right %d\n", name, v == type);
+    send(sv[0], "one", 3, 0);
+    send(sv[0], "second", 6, 0);
+    send(sv[0], "", 0, 0);
+    ssize_t n = recv(sv[1], buf, sizeof buf, 0);
+    printf("%s boundaries: first %zd\n", name, n);
+    n = recv(sv[1], buf, 2, MSG_TRUNC);
+    printf("%s truncated with MSG_TRUNC: %zd '%.2s'\n", name, n, buf);
+    n = recv(sv[1], buf, sizeof buf, MSG_DONTWAIT);
+    printf("%s empty message: %zd\n", name, n);
+    send(sv[0], "abcdef", 6, 0);
+    char small[3] = {0};
+    struct iovec iov = {small, 2};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+    n = recvmsg(sv[1], &m, 0);
+    printf("%s recvmsg cut: %zd MSG_TRUNC %d\n", name, n, !!(m.msg_flags & MSG_TRUNC));
+    n = recv(sv[1], buf, sizeof buf, MSG_DONTWAIT);
+    printf("%s rest discarded: %s\n", name, err(n));
+    static char big[300000];
+    printf("%s oversized: %s\n", name, err(send(sv[0], big, sizeof big, MSG_DONTWAIT)));
+    close(sv[1]);
+    sigpipes = 0;
+    const char* e = err(send(sv[0], "x", 1, 0));
+    printf("%s send to a closed peer: %s SIGPIPE %d\n", name, e, (int)sigpipes);
+    e = err(send(sv[0], "x", 1, 0));
+    printf("%s again: %s\n", name, e);
+    if (type == SOCK_SEQPACKET)
+        printf("%s read after peer closed: %zd\n", name, read(sv[0], buf, sizeof buf));
+    close(sv[0]);
+    signal(SIGPIPE, SIG_DFL);
+}
+
 static void test_bad_input(void)
 {
     int sv[2];
@@ -234,6 +275,8 @@ int main(void)
     test_shutdown();
     test_backpressure();
     test_options_and_names();
+    test_messages(SOCK_DGRAM, "dgram");
+    test_messages(SOCK_SEQPACKET, "seqpacket");
     test_bad_input();
     return 0;
 }

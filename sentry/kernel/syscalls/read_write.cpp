@@ -244,6 +244,10 @@ SyscallOutcome do_write(Task& t, int fd, const std::vector<Segment>& segs, off_t
     if (msg_flags < 0 && !f->writable())
         return Errno(EBADF);
     bool sigpipe = msg_flags < 0 || !(msg_flags & MSG_NOSIGNAL);
+    // Only stream sockets raise SIGPIPE; datagram and seqpacket sockets return the
+    // error alone (Linux unix_dgram_sendmsg()).
+    if (auto* sock = netstack::UnixStreamSocket::from(*f); sock && sock->type() != SOCK_STREAM)
+        sigpipe = false;
     bool nonblock = f->nonblocking() || (msg_flags >= 0 && (msg_flags & MSG_DONTWAIT));
     if (auto* term = t.kernel().terminal(); term && t.progress().done == 0 && term->is_this(*f) && term->tostop())
         if (long r = tty_check_change(t, SIGTTOU))
@@ -292,7 +296,7 @@ SyscallOutcome do_write(Task& t, int fd, const std::vector<Segment>& segs, off_t
 // recv(2) on a connected stream socket: blocks for at least one byte (all of
 // them with MSG_WAITALL), MSG_PEEK looks without taking, MSG_DONTWAIT for this
 // call only. Compare Linux unix_stream_read_generic().
-SyscallOutcome do_recv(Task& t, int fd, const std::vector<Segment>& segs, int flags)
+SyscallOutcome do_recv(Task& t, int fd, const std::vector<Segment>& segs, int flags, int* out_flags = nullptr)
 {
     auto f = TRY(file_for(t, fd));
     auto* sock = netstack::UnixStreamSocket::from(*f);
@@ -301,8 +305,22 @@ SyscallOutcome do_recv(Task& t, int fd, const std::vector<Segment>& segs, int fl
     if (flags & MSG_OOB)
         return Errno(EINVAL); // no out-of-band byte is ever queued
     bool nonblock = f->nonblocking() || (flags & MSG_DONTWAIT);
-    bool waitall = (flags & MSG_WAITALL) && !(flags & MSG_PEEK) && !nonblock;
     size_t want = total_len(segs);
+    if (sock->type() != SOCK_STREAM) {
+        // One message per call, cut to the buffer (MSG_TRUNC: its real length).
+        size_t full = 0;
+        auto r = sock->recv_message([&](std::span<const char> d) { return scatter_at(t, segs, 0, d); }, want,
+            flags & MSG_PEEK, full);
+        if (r.is_error()) {
+            if (r.error() == Errno(EAGAIN) && !nonblock)
+                return SyscallOutcome::block({{f->wait_queue(), POLLIN | POLLHUP | POLLRDHUP | POLLERR}});
+            return r.error();
+        }
+        if (out_flags && full > r.value())
+            *out_flags |= MSG_TRUNC;
+        return static_cast<long>((flags & MSG_TRUNC) ? full : r.value());
+    }
+    bool waitall = (flags & MSG_WAITALL) && !(flags & MSG_PEEK) && !nonblock;
     auto& p = t.progress();
     size_t done = p.done;
     if (want == 0)
@@ -497,12 +515,13 @@ SENTRY_SYSCALL(recvmsg)
     uint64_t msg_addr = args.arg(1);
     auto msg = TRY(t.copy_in<struct msghdr>(msg_addr));
     auto segs = TRY(copy_iovec(t, reinterpret_cast<uint64_t>(msg.msg_iov), static_cast<int>(msg.msg_iovlen)));
-    auto o = do_recv(t, fd, segs, flags & ~MSG_CMSG_CLOEXEC);
+    int out_flags = 0;
+    auto o = do_recv(t, fd, segs, flags & ~MSG_CMSG_CLOEXEC, &out_flags);
     if (o.kind() == SyscallOutcome::Kind::Return && o.value() >= 0) {
-        // No name (socketpair peers are unnamed), no control data, no flags.
+        // No name (socketpair peers are unnamed), no control data.
         msg.msg_namelen = 0;
         msg.msg_controllen = 0;
-        msg.msg_flags = 0;
+        msg.msg_flags = out_flags;
         TRY(t.copy_out(msg_addr, msg));
     }
     return o;

@@ -71,17 +71,13 @@ SENTRY_SYSCALL(socketpair)
         return Errno(domain == AF_INET || domain == AF_INET6 ? EOPNOTSUPP : EAFNOSUPPORT);
     if (protocol != 0 && protocol != PF_UNIX)
         return Errno(EPROTONOSUPPORT);
-    if (type != SOCK_STREAM) {
-        // SOCK_DGRAM and SOCK_SEQPACKET pairs come with the rest of the netstack.
-        if (type == SOCK_DGRAM || type == SOCK_SEQPACKET) {
-            t.kernel().debug("socketpair: only SOCK_STREAM is implemented so far");
-            return Errno(EPROTONOSUPPORT);
-        }
+    if (type == SOCK_RAW)
+        type = SOCK_DGRAM; // Linux unix_create()
+    if (type != SOCK_STREAM && type != SOCK_DGRAM && type != SOCK_SEQPACKET)
         return Errno(ESOCKTNOSUPPORT);
-    }
     if (!t.group().fds)
         return Errno(EBADF);
-    auto [a, b] = netstack::UnixStreamSocket::make_pair(flags & SOCK_NONBLOCK ? O_NONBLOCK : 0, t.group().vpid,
+    auto [a, b] = netstack::UnixStreamSocket::make_pair(type, flags & SOCK_NONBLOCK ? O_NONBLOCK : 0, t.group().vpid,
         getuid(), getgid());
     auto& fds = *t.group().fds;
     auto limit = t.group().rlimits[RLIMIT_NOFILE].rlim_cur;
@@ -118,7 +114,7 @@ SENTRY_SYSCALL(getsockopt)
     auto& p = s->pair();
     int v = 0;
     switch (name) {
-    case SO_TYPE: v = SOCK_STREAM; break;
+    case SO_TYPE: v = s->type(); break;
     case SO_DOMAIN: v = AF_UNIX; break;
     case SO_PROTOCOL: v = 0; break;
     case SO_ERROR: v = 0; break;
