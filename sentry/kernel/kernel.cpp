@@ -161,7 +161,11 @@ Task* Kernel::task_by_host_tid(pid_t tid)
 Task* Kernel::task_by_vtid(pid_t vtid)
 {
     auto it = m_vtids.find(vtid);
-    return it == m_vtids.end() ? nullptr : it->second;
+    // A thread that called exit(2) is gone for the guests even before the host
+    // reports its end: a joiner may already have returned and name its tid.
+    if (it == m_vtids.end() || it->second->m_thread_exited)
+        return nullptr;
+    return it->second;
 }
 
 std::shared_ptr<ThreadGroup> Kernel::group_by_vpid(pid_t vpid)

@@ -47,6 +47,7 @@ public:
     const KernelOptions& options() const { return m_opts; }
 
     // --- services for syscall handlers ---
+    // A live thread by virtual tid (not one that has called exit(2)).
     Task* task_by_vtid(pid_t vtid);
     std::shared_ptr<ThreadGroup> group_by_vpid(pid_t vpid);
     std::shared_ptr<ThreadGroup> group_of_pgid_member(pid_t pgid);
