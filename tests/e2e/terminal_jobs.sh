@@ -11,9 +11,19 @@ set -uo pipefail
 sentry=${1:?usage: terminal_jobs.sh SENTRY_BINARY}
 command -v tmux >/dev/null || { echo "tmux is not installed (scripts/setup.sh installs it)"; exit 1; }
 
-sock=sentry-jobs-$$
+base=sentry-jobs-$$
+sock=$base-0
+runs=0
+servers=()
 work=$(mktemp -d "${TMPDIR:-/tmp}/terminal_jobs.XXXXXX")
-trap 'tmux -L "$sock" kill-server 2>/dev/null; rm -rf "$work"' EXIT
+cleanup() {
+    local s
+    for s in "${servers[@]}"; do
+        tmux -L "$s" kill-server 2>/dev/null
+    done
+    rm -rf "$work"
+}
+trap cleanup EXIT
 
 pane() { tmux -L "$sock" capture-pane -p -t jobs 2>/dev/null; }
 
@@ -67,7 +77,11 @@ run_fg() {
 # scenario PREFIX OUTFILE: drive one interactive bash, save the pane.
 scenario() {
     local prefix=$1 out=$2
+    # A server of its own for each run: a new session on a server that is still
+    # exiting from kill-server fails ("server exited unexpectedly").
     tmux -L "$sock" kill-server 2>/dev/null
+    sock=$base-$((++runs))
+    servers+=("$sock")
     tmux -L "$sock" new-session -d -s jobs -x 100 -y 40 \
         "env -i PATH=/usr/bin:/bin TERM=xterm HOME=$work PS1='[sh]$ ' $prefix /bin/bash --norc --noprofile -i; echo EXIT=\$?; sleep 60" || return 1
     wait_for '[sh]$' || return 1
@@ -131,7 +145,8 @@ fi
 
 # The terminal comes back as it was even when a guest left it raw and died.
 tmux -L "$sock" kill-server 2>/dev/null
-sock=$sock-raw
+sock=$base-raw
+servers+=("$sock")
 tmux -L "$sock" new-session -d -s jobs -x 100 -y 20 \
     "$sentry run -- /bin/sh -c 'stty raw -echo; kill -9 \$\$'; echo status=\$?; stty -a | tr ' ' '\n' | grep -x -e -icanon -e icanon -e -echo -e echo | tr '\n' ' '; echo; sleep 60"
 if wait_for 'status=137'; then
