@@ -122,6 +122,8 @@ uint32_t Epoll::wait_mask(Item& it)
 // Before someone sleeps on this epoll: re-arm the watches of its host files.
 void Epoll::rearm()
 {
+    if (m_host_items == 0)
+        return;
     for (auto& [key, it] : m_items) {
         if (!(it->events & ~k_flag_bits) || !host_backed(*it))
             continue;
@@ -135,6 +137,9 @@ void Epoll::rearm()
 // so look at those directly.
 void Epoll::list_ready_host_items()
 {
+    // The scan is over every item: skip it when no item is a host file.
+    if (m_host_items == 0)
+        return;
     for (auto& [key, it] : m_items) {
         if (it->listed || (it->events & EPOLLET) || !(it->events & ~k_flag_bits) || !host_backed(*it))
             continue;
@@ -152,6 +157,7 @@ void Epoll::drop_dead()
             Item* it = i->second.get();
             unwatch(*it);
             m_ready.remove(it);
+            m_host_items -= it->host;
             i = m_items.erase(i);
         } else {
             ++i;
@@ -210,6 +216,8 @@ Result<void> Epoll::add(int fd, const FileRef& file, uint32_t events, uint64_t d
     Item& ref = *it;
     m_items[{file.get(), fd}] = std::move(it);
     watch(ref);
+    ref.host = host_backed(ref);
+    m_host_items += ref.host;
     if (readiness(ref))
         make_ready(ref);
     return {};
@@ -238,6 +246,7 @@ Result<void> Epoll::remove(int fd, const FileRef& file)
         return Errno(ENOENT);
     unwatch(*it);
     m_ready.remove(it);
+    m_host_items -= it->host;
     m_items.erase({file.get(), fd});
     return {};
 }

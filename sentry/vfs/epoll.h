@@ -62,6 +62,7 @@ private:
         uint32_t events = 0;
         uint64_t data = 0;
         bool listed = false; // on the ready list
+        bool host = false;   // its file is a host file (readiness through watches)
         ~Item() override;
         void wake(uint32_t ev) override;
         void queue_gone(WaitQueue* q) override;
@@ -84,6 +85,7 @@ private:
 
     std::map<Key, std::unique_ptr<Item>> m_items;
     std::list<Item*> m_ready;
+    size_t m_host_items = 0; // how many items watch host files (most epolls: none)
     WaitQueue m_wq;
 };
 
