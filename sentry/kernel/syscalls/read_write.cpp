@@ -453,20 +453,11 @@ SENTRY_SYSCALL(lseek)
 
 namespace {
 
-Result<netstack::UnixStreamSocket*> socket_at(Task& t, int fd, vfs::FileRef& hold)
-{
-    hold = TRY(file_for(t, fd));
-    auto* s = netstack::UnixStreamSocket::from(*hold);
-    if (!s)
-        return Errno(ENOTSOCK);
-    return s;
-}
-
 // The send flags a connected unix stream knows (Linux unix_stream_sendmsg()).
 Result<void> check_send(Task& t, int fd, int flags, bool has_name)
 {
     vfs::FileRef hold;
-    TRY(socket_at(t, fd, hold));
+    TRY(socket_of(t, fd, hold));
     if (flags & MSG_OOB)
         return Errno(EOPNOTSUPP);
     if (has_name)

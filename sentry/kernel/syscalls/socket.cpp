@@ -15,8 +15,6 @@
 
 namespace sentry::kernel {
 
-namespace {
-
 Result<netstack::UnixStreamSocket*> socket_of(Task& t, int fd, vfs::FileRef& hold)
 {
     if (!t.group().fds)
@@ -27,6 +25,8 @@ Result<netstack::UnixStreamSocket*> socket_of(Task& t, int fd, vfs::FileRef& hol
         return Errno(ENOTSOCK);
     return s;
 }
+
+namespace {
 
 // Linux sock_getsockopt()'s contract: the length is read, the value is cut to it,
 // and the length actually written goes back.

@@ -8,6 +8,10 @@
 #include "sentry/kernel/syscall_args.h"
 #include "sentry/kernel/task.h"
 
+namespace sentry::netstack {
+class UnixStreamSocket;
+}
+
 namespace sentry::kernel {
 
 #define SENTRY_SYSCALL(name) SyscallOutcome sys_##name(Task& t, const SyscallArgs& args)
@@ -247,6 +251,8 @@ SENTRY_SYSCALL(setpriority);
 SENTRY_SYSCALL(getcpu);
 
 // socket.cpp, and send/recv in read_write.cpp
+// The socket behind guest fd `fd` (kept alive in `hold`): EBADF, or ENOTSOCK.
+Result<netstack::UnixStreamSocket*> socket_of(Task& t, int fd, vfs::FileRef& hold);
 SENTRY_SYSCALL(socketpair);
 SENTRY_SYSCALL(shutdown);
 SENTRY_SYSCALL(getsockopt);
