@@ -58,6 +58,7 @@ public:
     Result<size_t> read_to(const Sink& sink, size_t max) override;
     Result<size_t> write(std::span<const char> buf) override;
     bool writes_records() const override { return m_pair->messages(); }
+    bool epipe_raises_sigpipe() const override { return !m_pair->messages(); }
     Result<struct stat> stat() override;
     uint32_t poll_events() override;
     vfs::WaitQueue* wait_queue() override { return &m_pair->wq; }

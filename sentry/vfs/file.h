@@ -54,6 +54,9 @@ public:
     // A write that moves fewer bytes than asked waits for room for the rest (pipes,
     // sockets), unless the file takes one record per write (eventfd: 8 bytes).
     virtual bool writes_records() const { return false; }
+    // Whether an EPIPE from write raises SIGPIPE (pipes, stream sockets); datagram
+    // and seqpacket sockets return the error alone (Linux unix_dgram_sendmsg()).
+    virtual bool epipe_raises_sigpipe() const { return true; }
     // A read shorter than one record is EINVAL, even an empty one (eventfd and timerfd
     // read 8 bytes; an epoll cannot be read at all).
     virtual bool reads_records() const { return false; }

@@ -243,11 +243,7 @@ SyscallOutcome do_write(Task& t, int fd, const std::vector<Segment>& segs, off_t
     auto f = TRY(held_file(t, fd));
     if (msg_flags < 0 && !f->writable())
         return Errno(EBADF);
-    bool sigpipe = msg_flags < 0 || !(msg_flags & MSG_NOSIGNAL);
-    // Only stream sockets raise SIGPIPE; datagram and seqpacket sockets return the
-    // error alone (Linux unix_dgram_sendmsg()).
-    if (auto* sock = netstack::UnixStreamSocket::from(*f); sock && sock->type() != SOCK_STREAM)
-        sigpipe = false;
+    bool sigpipe = f->epipe_raises_sigpipe() && (msg_flags < 0 || !(msg_flags & MSG_NOSIGNAL));
     bool nonblock = f->nonblocking() || (msg_flags >= 0 && (msg_flags & MSG_DONTWAIT));
     if (auto* term = t.kernel().terminal(); term && t.progress().done == 0 && term->is_this(*f) && term->tostop())
         if (long r = tty_check_change(t, SIGTTOU))
