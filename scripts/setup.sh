@@ -10,6 +10,10 @@ packages=(
     build-essential cmake pkg-config
     libseccomp-dev libboost-dev libcli11-dev nlohmann-json3-dev catch2 libfmt-dev
     busybox-static python3 coreutils bash tmux nodejs # used by the end-to-end tests
+    # Real servers and clients for the netstack's tests (tests/net_real.cmake). The tests
+    # start their own redis-server on a port of their choosing; the package's own service
+    # (port 6379) is never used, so whether apt starts it or not does not matter.
+    redis-server redis-tools curl
 )
 
 missing=()
