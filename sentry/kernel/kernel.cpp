@@ -1,4 +1,5 @@
 #include "sentry/kernel/kernel.h"
+#include "sentry/netstack/unix.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -59,7 +60,9 @@ bool is_fault_signal(int sig)
 Kernel::Kernel(KernelOptions opts)
     : m_opts(std::move(opts))
     , m_sentry_pid(getpid())
+    , m_unix_names(std::make_shared<netstack::UnixNamespace>())
 {
+    m_unix_names->pid_exists = [this](pid_t pid) { return group_by_vpid(pid) != nullptr; };
 }
 
 Kernel::~Kernel()

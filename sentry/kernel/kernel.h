@@ -23,6 +23,10 @@
 
 #include "sentry/kernel/task.h"
 
+namespace sentry::netstack {
+class UnixNamespace;
+}
+
 namespace sentry::kernel {
 
 class Terminal;
@@ -102,6 +106,8 @@ public:
     // The sandbox's controlling terminal (the host terminal the sentry runs on), or
     // null when the sentry has none.
     Terminal* terminal() { return m_terminal.get(); }
+    // The sandbox's AF_UNIX names (abstract and pathname sockets).
+    const std::shared_ptr<netstack::UnixNamespace>& unix_names() { return m_unix_names; }
     // The task whose syscall is being handled now (Linux `current`), or null.
     Task* current() const { return m_current; }
     // Send to every process of process group `pgid`; false if it has no member.
@@ -182,6 +188,7 @@ private:
     void write_census();
     bool m_done = false;
     std::unique_ptr<Terminal> m_terminal;
+    std::shared_ptr<netstack::UnixNamespace> m_unix_names;
     Task* m_current = nullptr;
     // A signal the sentry itself received (from its terminal or from a user).
     void on_host_signal(int sig, int code);

@@ -1,80 +1,130 @@
 #pragma once
-// Connected AF_UNIX sockets (Linux net/unix/af_unix.c), as socketpair(2)
-// makes them. Each direction is a byte queue bounded by the sending socket's
-// SO_SNDBUF, so a writer that outruns its reader waits (or gets EAGAIN). A
-// shutdown or the peer's close ends one or both directions: reads drain what was
-// sent and then see EOF, writes fail with EPIPE (the caller raises SIGPIPE unless
-// MSG_NOSIGNAL), and poll reports POLLRDHUP and POLLHUP as Linux's unix_poll().
-// SOCK_DGRAM and SOCK_SEQPACKET pairs keep message boundaries; a datagram peer's
-// close gives ECONNREFUSED then ENOTCONN, a seqpacket's EPIPE without SIGPIPE.
-
-#include <sys/socket.h>
+// AF_UNIX sockets (Linux net/unix/af_unix.c): SOCK_STREAM, SOCK_SEQPACKET and
+// SOCK_DGRAM, made by socket(2) or socketpair(2). Each socket owns a receive queue
+// of messages (Linux's skbs): data, the sender's credentials, SCM_RIGHTS files in
+// flight and, for datagrams, the sender's name. A sender is charged for the bytes
+// it has queued at its peer until they are read, which bounds it by its SO_SNDBUF.
+//
+// Names live in a UnixNamespace per sandbox: abstract names by their bytes,
+// pathname names by the inode of the socket node that bind created on the host
+// (the syscall layer makes the node and resolves paths; see socket.h Address).
+//
+// A stream connect makes the server's end at once (Linux unix_stream_connect())
+// and queues it on the listener until accept takes it. Closing an end shuts the
+// peer down both ways (reads drain then EOF, writes EPIPE) and, if data or a
+// connection was left unread, sets ECONNRESET on the peer (unix_release_sock()).
 
 #include <deque>
+#include <functional>
+#include <map>
 #include <memory>
+#include <string>
 
-#include "sentry/vfs/file.h"
+#include "sentry/netstack/socket.h"
 
 namespace sentry::netstack {
 
-// What both ends share: a queue per direction and who has shut down what.
-// SOCK_DGRAM and SOCK_SEQPACKET pairs keep message boundaries (`lengths`).
-struct UnixStreamPair {
-    int type = SOCK_STREAM;
-    bool messages() const { return type != SOCK_STREAM; }
-    struct Direction {
-        std::deque<char> data;
-        std::deque<size_t> lengths; // message sizes, front first (message types)
-        bool refused = false; // a datagram sender already got ECONNREFUSED
-        bool closed = false; // no more will be written (sender shut down or gone)
-        bool reader_gone = false; // nobody will read (receiver shut down or gone)
-    };
-    Direction to[2]; // to[i]: bytes for end i
-    size_t sndbuf[2] = {k_default_buf, k_default_buf};
-    size_t rcvbuf[2] = {k_default_buf, k_default_buf};
-    bool open[2] = {true, true};
-    vfs::WaitQueue wq;
-    pid_t creator_pid = 0; // SO_PEERCRED of both ends (the socketpair caller)
-    uid_t creator_uid = 0;
-    gid_t creator_gid = 0;
-    static constexpr size_t k_default_buf = 212992; // net.core.wmem_default
-};
+class UnixSocket;
 
-class UnixStreamSocket final : public vfs::File {
+class UnixNamespace {
 public:
-    UnixStreamSocket(std::shared_ptr<UnixStreamPair> pair, int side, int flags);
-    ~UnixStreamSocket() override;
-
-    static UnixStreamSocket* from(vfs::File& f) { return dynamic_cast<UnixStreamSocket*>(&f); }
-    static std::pair<vfs::FileRef, vfs::FileRef> make_pair(int type, int flags, pid_t pid, uid_t uid, gid_t gid);
-    int type() const { return m_pair->type; }
-    // One message of a SOCK_DGRAM/SEQPACKET pair: at most `max` bytes reach the
-    // sink, the rest of the message is discarded; `full` gets its whole length.
-    Result<size_t> recv_message(const Sink& sink, size_t max, bool peek, size_t& full);
-
-    // recv with MSG_PEEK: look without taking.
-    Result<size_t> peek_to(const Sink& sink, size_t max);
-    Result<size_t> read(std::span<char> buf) override;
-    Result<size_t> read_to(const Sink& sink, size_t max) override;
-    Result<size_t> write(std::span<const char> buf) override;
-    bool writes_records() const override { return m_pair->messages(); }
-    bool epipe_raises_sigpipe() const override { return !m_pair->messages(); }
-    Result<struct stat> stat() override;
-    uint32_t poll_events() override;
-    vfs::WaitQueue* wait_queue() override { return &m_pair->wq; }
-    Result<int> bytes_readable() override { return static_cast<int>(m_pair->to[m_side].data.size()); }
-    std::string description() const override;
-
-    // shutdown(2): SHUT_RD, SHUT_WR or SHUT_RDWR.
-    Result<void> shutdown(int how);
-    UnixStreamPair& pair() { return *m_pair; }
-    int side() const { return m_side; }
-    unsigned long ino() const { return m_ino; }
+    std::shared_ptr<UnixSocket> find(const Address& name) const;
+    bool taken(const Address& name) const;
+    void add(const Address& name, const std::shared_ptr<UnixSocket>& s);
+    void remove(const Address& name, const UnixSocket* s);
+    // A fresh abstract name of five hex digits (Linux unix_autobind()).
+    Address autobind_name();
+    // Whether a pid exists in the sandbox (explicit SCM_CREDENTIALS name one).
+    std::function<bool(pid_t)> pid_exists;
+    size_t live_sockets = 0; // for leak checks
 
 private:
-    std::shared_ptr<UnixStreamPair> m_pair;
-    int m_side;
-    unsigned long m_ino;
+    static std::string key(const Address& a);
+    std::map<std::string, std::weak_ptr<UnixSocket>> m_names;
+    unsigned m_next_auto = 0;
+};
+
+class UnixSocket final : public Socket {
+public:
+    UnixSocket(std::shared_ptr<UnixNamespace> ns, int type, int flags);
+    ~UnixSocket() override;
+
+    static std::pair<std::shared_ptr<UnixSocket>, std::shared_ptr<UnixSocket>> make_pair(
+        std::shared_ptr<UnixNamespace> ns, int type, int flags, const Cred& cred);
+
+    int family() const override { return AF_UNIX; }
+    int type() const override { return m_type; }
+
+    Result<void> bind(const Address& addr, const Cred& cred) override;
+    Result<void> listen(int backlog) override;
+    Result<std::shared_ptr<Socket>> accept(int file_flags) override;
+    Result<void> connect(const Address& addr, const Cred& cred, bool nonblock) override;
+    vfs::WaitQueue* connect_queue() override;
+    Result<size_t> send(std::span<const char> data, SendOptions& opt) override;
+    Result<size_t> recv(const Sink& sink, size_t max, RecvOptions& opt) override;
+    Result<void> shutdown(int how) override;
+    Result<Address> local_name() override;
+    Result<Address> peer_name() override;
+    Result<std::vector<char>> getsockopt(int level, int name, socklen_t room) override;
+    Result<void> setsockopt(int level, int name, std::span<const char> value) override;
+
+    uint32_t poll_events() override;
+    vfs::WaitQueue* wait_queue() override { return &m_wq; }
+    Result<int> bytes_readable() override;
+
+    // Whether the bind of a pathname name is still to be done: the syscall layer
+    // checks this before it creates the node (Linux: EINVAL for a bound socket).
+    bool bound() const { return m_name.has_value(); }
+
+private:
+    struct Message {
+        std::vector<char> data;
+        size_t off = 0; // bytes of a stream message already read
+        Cred cred;
+        std::vector<vfs::FileRef> rights;
+        std::optional<Address> from; // datagrams: the sender's name
+        std::weak_ptr<UnixSocket> sender; // charged for data.size() until read
+        size_t remaining() const { return data.size() - off; }
+    };
+    enum class State { unconnected, listening, connected };
+    static constexpr int k_rcv_shutdown = 1, k_send_shutdown = 2, k_shutdown_mask = 3;
+
+    std::shared_ptr<UnixSocket> self() { return std::static_pointer_cast<UnixSocket>(shared_from_this()); }
+    bool connection_oriented() const { return m_type != SOCK_DGRAM; }
+    size_t send_limit() const { return std::max(m_sndbuf, size_t{4096}); }
+    Result<size_t> send_stream(std::span<const char> data, SendOptions& opt);
+    Result<size_t> send_dgram(std::span<const char> data, SendOptions& opt);
+    Result<size_t> recv_stream(const Sink& sink, size_t max, RecvOptions& opt);
+    Result<size_t> recv_message(const Sink& sink, size_t max, RecvOptions& opt);
+    static std::optional<Address> sender_name(const Message& m);
+    void enqueue(Message m);
+    void consumed(Message& m, size_t n);
+    void release_message(Message& m);
+    // What closing the last reference does (unix_release_sock()); `embryo`: a
+    // connection never accepted, torn down with its listener.
+    void release(bool embryo = false);
+    Result<std::shared_ptr<UnixSocket>> lookup(const Address& addr);
+
+    std::shared_ptr<UnixNamespace> m_ns;
+    int m_type;
+    State m_state = State::unconnected;
+    int m_shutdown = 0;
+    bool m_dead = false;
+    std::optional<Address> m_name;
+    int m_node_fd = -1;
+    // The connected peer. A stream peer's name and credentials stay known after it
+    // goes away (getpeername, SO_PEERCRED work on a half-dead connection).
+    std::weak_ptr<UnixSocket> m_peer;
+    std::optional<Address> m_peer_addr;
+    std::optional<Cred> m_peercred;
+    Cred m_bind_cred;
+    std::deque<Message> m_rx;
+    size_t m_rx_bytes = 0;
+    size_t m_wmem = 0; // bytes this socket has queued at receivers
+    std::weak_ptr<UnixSocket> m_connecting_to; // a listener whose queue was full
+    std::deque<std::shared_ptr<UnixSocket>> m_accept_queue;
+    int m_backlog = 0;
+    vfs::WaitQueue m_wq;
 };
 
 } // namespace sentry::netstack

@@ -35,7 +35,8 @@ public:
 
     virtual Result<size_t> read(std::span<char> buf);
     // Read at most `max` bytes and hand them to `sink`, which returns how many it
-    // took (the guest buffer may fault part way). Bytes the sink did not take stay
+    // took (the guest buffer may fault part way); a file may call it several times,
+    // each call appending to what the earlier ones took. Bytes the sink did not take stay
     // unread where the file can keep them (pipes; seekable files rewind), as Linux
     // copies to user memory before it consumes.
     using Sink = std::function<size_t(std::span<const char>)>;

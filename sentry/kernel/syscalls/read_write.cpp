@@ -12,11 +12,13 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstring>
+#include <functional>
 
 #include "sentry/kernel/syscalls/syscalls.h"
 #include "sentry/kernel/signalfd.h"
 #include "sentry/kernel/terminal.h"
-#include "sentry/netstack/unix_stream.h"
+#include "sentry/netstack/socket.h"
 #include "sentry/vfs/pipe.h"
 
 namespace sentry::kernel {
@@ -227,7 +229,12 @@ SyscallOutcome do_read(Task& t, int fd, const std::vector<Segment>& segs, off_t 
             r = put;
         }
     } else {
-        r = f->read_to([&](std::span<const char> data) { return scatter(t, segs, data); }, n);
+        size_t at = 0;
+        r = f->read_to([&](std::span<const char> data) {
+            size_t put = scatter_at(t, segs, at, data);
+            at += put;
+            return put;
+        }, n);
     }
     if (r.is_error()) {
         if (r.error() == Errno(EAGAIN) && !f->nonblocking() && f->wait_queue())
@@ -237,10 +244,26 @@ SyscallOutcome do_read(Task& t, int fd, const std::vector<Segment>& segs, off_t 
     return r.value();
 }
 
-// `msg_flags` >= 0: a send(2)-family call (MSG_DONTWAIT, MSG_NOSIGNAL).
-SyscallOutcome do_write(Task& t, int fd, const std::vector<Segment>& segs, off_t pos, int msg_flags = -1)
+// A socket's send for one call: flags, destination, control data and who sends.
+using Writer = std::function<Result<size_t>(std::span<const char>)>;
+
+// `msg_flags` >= 0: a send(2)-family call (MSG_DONTWAIT, MSG_NOSIGNAL) whose data
+// goes through `send`.
+SyscallOutcome do_write(Task& t, int fd, const std::vector<Segment>& segs, off_t pos, int msg_flags = -1,
+    const Writer* send = nullptr)
 {
     auto f = TRY(held_file(t, fd));
+    // write(2) on a socket is a send with no flags, still from this task (the
+    // message records who sent it).
+    netstack::SendOptions plain;
+    Writer plain_send;
+    if (!send && pos < 0) {
+        if (auto* sock = netstack::Socket::from(*f)) {
+            plain.cred = socket_cred(t);
+            plain_send = [sock, &plain](std::span<const char> d) { return sock->send(d, plain); };
+            send = &plain_send;
+        }
+    }
     if (msg_flags < 0 && !f->writable())
         return Errno(EBADF);
     bool sigpipe = f->epipe_raises_sigpipe() && (msg_flags < 0 || !(msg_flags & MSG_NOSIGNAL));
@@ -253,7 +276,7 @@ SyscallOutcome do_write(Task& t, int fd, const std::vector<Segment>& segs, off_t
     size_t done = progress.done;
     if (want == 0) {
         // Each file decides what an empty write means (a pipe: nothing at all).
-        auto r = f->write({});
+        auto r = send ? (*send)({}) : f->write({});
         return finish_write(t, 0, r.is_error() ? std::optional(r.error()) : std::nullopt, sigpipe);
     }
     while (done < want) {
@@ -271,7 +294,8 @@ SyscallOutcome do_write(Task& t, int fd, const std::vector<Segment>& segs, off_t
                 return finish_write(t, done, Errno(EFAULT), sigpipe);
         }
         n = got;
-        auto r = pos >= 0 ? f->pwrite({buf.data(), n}, pos + static_cast<off_t>(done)) : f->write({buf.data(), n});
+        auto r = pos >= 0 ? f->pwrite({buf.data(), n}, pos + static_cast<off_t>(done))
+                          : send ? (*send)({buf.data(), n}) : f->write({buf.data(), n});
         if (r.is_error()) {
             if (r.error() == Errno(EAGAIN) && !nonblock && f->wait_queue()) {
                 progress.done = done;
@@ -289,52 +313,54 @@ SyscallOutcome do_write(Task& t, int fd, const std::vector<Segment>& segs, off_t
     return finish_write(t, done, std::nullopt, sigpipe);
 }
 
-// recv(2) on a connected stream socket: blocks for at least one byte (all of
-// them with MSG_WAITALL), MSG_PEEK looks without taking, MSG_DONTWAIT for this
-// call only. Compare Linux unix_stream_read_generic().
-SyscallOutcome do_recv(Task& t, int fd, const std::vector<Segment>& segs, int flags, int* out_flags = nullptr)
+// recv(2) on a socket: a stream blocks for at least one byte (all of them with
+// MSG_WAITALL) and stops after a message that carried files; a message socket
+// returns one message (MSG_TRUNC: its real length). MSG_PEEK looks without
+// taking, MSG_DONTWAIT is for this call only. Compare Linux
+// unix_stream_read_generic() and tcp_recvmsg().
+SyscallOutcome do_recv(Task& t, int fd, const std::vector<Segment>& segs, int flags, netstack::RecvOptions& opt)
 {
-    auto f = TRY(file_for(t, fd));
-    auto* sock = netstack::UnixStreamSocket::from(*f);
+    auto f = TRY(held_file(t, fd));
+    auto* sock = netstack::Socket::from(*f);
     if (!sock)
         return Errno(ENOTSOCK);
-    if (flags & MSG_OOB)
-        return Errno(EINVAL); // no out-of-band byte is ever queued
     bool nonblock = f->nonblocking() || (flags & MSG_DONTWAIT);
+    opt.flags = flags;
     size_t want = total_len(segs);
-    if (sock->type() != SOCK_STREAM) {
-        // One message per call, cut to the buffer (MSG_TRUNC: its real length).
-        size_t full = 0;
-        auto r = sock->recv_message([&](std::span<const char> d) { return scatter_at(t, segs, 0, d); }, want,
-            flags & MSG_PEEK, full);
-        if (r.is_error()) {
-            if (r.error() == Errno(EAGAIN) && !nonblock)
-                return SyscallOutcome::block({{f->wait_queue(), POLLIN | POLLHUP | POLLRDHUP | POLLERR}});
-            return r.error();
-        }
-        if (out_flags && full > r.value())
-            *out_flags |= MSG_TRUNC;
-        return static_cast<long>((flags & MSG_TRUNC) ? full : r.value());
-    }
-    bool waitall = (flags & MSG_WAITALL) && !(flags & MSG_PEEK) && !nonblock;
     auto& p = t.progress();
     size_t done = p.done;
+    auto park = [&] { return SyscallOutcome::block({{f->wait_queue(), POLLIN | POLLHUP | POLLRDHUP | POLLERR}}); };
+    if (sock->type() != SOCK_STREAM) {
+        auto r = sock->recv([&](std::span<const char> d) { return scatter_at(t, segs, 0, d); }, want, opt);
+        if (r.is_error()) {
+            if (r.error() == Errno(EAGAIN) && !nonblock)
+                return park();
+            return r.error();
+        }
+        return static_cast<long>((flags & MSG_TRUNC) ? opt.full : r.value());
+    }
+    bool waitall = (flags & MSG_WAITALL) && !(flags & MSG_PEEK) && !nonblock;
     if (want == 0)
         return 0;
     while (done < want) {
-        auto sink = [&](std::span<const char> d) { return scatter_at(t, segs, done, d); };
-        auto r = (flags & MSG_PEEK) ? sock->peek_to(sink, want - done) : sock->read_to(sink, want - done);
+        size_t at = done;
+        auto sink = [&](std::span<const char> d) {
+            size_t put = scatter_at(t, segs, at, d);
+            at += put;
+            return put;
+        };
+        auto r = sock->recv(sink, want - done, opt);
         if (r.is_error()) {
             if (r.error() == Errno(EAGAIN) && !nonblock && (done == 0 || waitall)) {
                 p.done = done;
-                return SyscallOutcome::block({{f->wait_queue(), POLLIN | POLLHUP | POLLRDHUP | POLLERR}});
+                return park();
             }
             if (done > 0)
                 break;
             return r.error();
         }
         done += r.value();
-        if (r.value() == 0 || !waitall)
+        if (r.value() == 0 || !waitall || !opt.control.rights.empty())
             break;
     }
     return static_cast<long>(done);
@@ -449,15 +475,169 @@ SENTRY_SYSCALL(lseek)
 
 namespace {
 
-// The send flags a connected unix stream knows (Linux unix_stream_sendmsg()).
-Result<void> check_send(Task& t, int fd, int flags, bool has_name)
+constexpr int k_scm_max_fd = 253; // Linux SCM_MAX_FD
+
+// Control messages of a sendmsg (Linux __scm_send()): SCM_RIGHTS and
+// SCM_CREDENTIALS at SOL_SOCKET; other levels are the protocol's (none here).
+Result<netstack::Control> copy_control(Task& t, const msghdr& msg, netstack::Socket& s)
+{
+    netstack::Control c;
+    if (msg.msg_controllen < sizeof(cmsghdr))
+        return c;
+    if (msg.msg_controllen > INT_MAX)
+        return Errno(ENOBUFS);
+    if (msg.msg_controllen > 128 * 1024) // net.core.optmem_max
+        return Errno(ENOBUFS);
+    std::vector<char> buf(msg.msg_controllen);
+    TRY(t.copy_in(reinterpret_cast<uint64_t>(msg.msg_control), buf.data(), buf.size()));
+    size_t off = 0;
+    while (off + sizeof(cmsghdr) <= buf.size()) {
+        cmsghdr h;
+        std::memcpy(&h, buf.data() + off, sizeof h);
+        if (h.cmsg_len < sizeof(cmsghdr) || h.cmsg_len > buf.size() - off)
+            return Errno(EINVAL);
+        const char* data = buf.data() + off + CMSG_LEN(0);
+        size_t len = h.cmsg_len - CMSG_LEN(0);
+        off += CMSG_ALIGN(h.cmsg_len);
+        if (h.cmsg_level != SOL_SOCKET)
+            continue;
+        if (s.family() != AF_UNIX)
+            return Errno(EINVAL);
+        if (h.cmsg_type == SCM_RIGHTS) {
+            size_t n = len / sizeof(int);
+            if (c.rights.size() + n > k_scm_max_fd)
+                return Errno(EINVAL);
+            for (size_t i = 0; i < n; ++i) {
+                int fd;
+                std::memcpy(&fd, data + i * sizeof(int), sizeof fd);
+                c.rights.push_back(TRY(t.group().fds->get(fd)));
+            }
+        } else if (h.cmsg_type == SCM_CREDENTIALS) {
+            if (h.cmsg_len != CMSG_LEN(sizeof(ucred)))
+                return Errno(EINVAL);
+            ucred u;
+            std::memcpy(&u, data, sizeof u);
+            // Linux scm_check_creds(): one's own ids, or any with the capability
+            // (root in the sandbox); a pid must exist.
+            auto me = socket_cred(t);
+            bool privileged = me.uid == 0;
+            if ((u.pid != me.pid && !privileged) || (u.uid != me.uid && !privileged) || (u.gid != me.gid && !privileged))
+                return Errno(EPERM);
+            if (!t.kernel().group_by_vpid(u.pid))
+                return Errno(ESRCH);
+            c.creds = netstack::Cred{u.pid, u.uid, u.gid};
+        } else {
+            return Errno(EINVAL);
+        }
+    }
+    return c;
+}
+
+// The destination of a sendto/sendmsg, if it names one.
+Result<std::optional<netstack::Address>> copy_destination(Task& t, netstack::Socket& s, uint64_t addr, int64_t len)
+{
+    if (!addr || len == 0)
+        return std::optional<netstack::Address>();
+    auto a = TRY(copy_sockaddr(t, addr, len));
+    TRY(resolve_unix_peer(t, s, a));
+    return std::optional(a);
+}
+
+SyscallOutcome do_send(Task& t, int fd, const std::vector<Segment>& segs, int flags,
+    const std::optional<netstack::Address>& to, netstack::Control* control)
 {
     vfs::FileRef hold;
-    TRY(socket_of(t, fd, hold));
-    if (flags & MSG_OOB)
-        return Errno(EOPNOTSUPP);
-    if (has_name)
-        return Errno(EISCONN);
+    auto* s = TRY(socket_of(t, fd, hold));
+    netstack::SendOptions opt;
+    opt.flags = flags;
+    opt.to = to ? &*to : nullptr;
+    // Control data rides with the first bytes; a call resumed after parking has sent them.
+    opt.control = t.progress().done == 0 ? control : nullptr;
+    opt.cred = socket_cred(t);
+    Writer send = [&](std::span<const char> d) { return s->send(d, opt); };
+    return do_write(t, fd, segs, -1, flags, &send);
+}
+
+// Linux put_cmsg() and scm_detach_fds(): what fits of the credentials and files
+// goes to the guest's control buffer; files that do not fit are closed and
+// MSG_CTRUNC says so. Returns the control bytes used.
+Result<size_t> put_control(Task& t, const msghdr& msg, netstack::RecvOptions& opt, int& msg_flags)
+{
+    auto& c = opt.control;
+    if (c.empty())
+        return size_t{0};
+    if (!msg.msg_control) {
+        msg_flags |= MSG_CTRUNC;
+        return size_t{0};
+    }
+    std::vector<char> out;
+    size_t room = msg.msg_controllen;
+    auto put = [&](int type, const void* data, size_t len) {
+        size_t left = room - out.size();
+        if (left < sizeof(cmsghdr)) {
+            msg_flags |= MSG_CTRUNC;
+            return;
+        }
+        cmsghdr h {};
+        h.cmsg_len = CMSG_LEN(len);
+        h.cmsg_level = SOL_SOCKET;
+        h.cmsg_type = type;
+        std::vector<char> one(CMSG_SPACE(len), 0);
+        std::memcpy(one.data(), &h, sizeof h);
+        std::memcpy(one.data() + CMSG_LEN(0), data, len);
+        size_t n = std::min(left, static_cast<size_t>(CMSG_LEN(len)));
+        if (n < CMSG_LEN(len))
+            msg_flags |= MSG_CTRUNC;
+        out.insert(out.end(), one.begin(), one.begin() + static_cast<long>(n));
+        size_t pad = std::min(room - out.size(), CMSG_SPACE(len) - CMSG_LEN(len));
+        out.insert(out.end(), pad, 0);
+    };
+    if (c.creds) {
+        ucred u {c.creds->pid, c.creds->uid, c.creds->gid};
+        put(SCM_CREDENTIALS, &u, sizeof u);
+    }
+    if (!c.rights.empty()) {
+        size_t left = room - out.size();
+        size_t fdmax = left > CMSG_LEN(0) ? (left - CMSG_LEN(0)) / sizeof(int) : 0;
+        std::vector<int> fds;
+        bool cloexec = opt.flags & MSG_CMSG_CLOEXEC;
+        for (size_t i = 0; i < c.rights.size() && i < fdmax; ++i) {
+            auto fd = t.group().fds->install(c.rights[i], cloexec, 0, t.group().rlimits[RLIMIT_NOFILE].rlim_cur);
+            if (fd.is_error())
+                break;
+            fds.push_back(fd.value());
+        }
+        if (fds.size() < c.rights.size())
+            msg_flags |= MSG_CTRUNC;
+        if (!fds.empty()) {
+            cmsghdr h {};
+            h.cmsg_len = CMSG_LEN(fds.size() * sizeof(int));
+            h.cmsg_level = SOL_SOCKET;
+            h.cmsg_type = SCM_RIGHTS;
+            size_t at = out.size();
+            out.resize(at + CMSG_LEN(fds.size() * sizeof(int)));
+            std::memcpy(out.data() + at, &h, sizeof h);
+            std::memcpy(out.data() + at + CMSG_LEN(0), fds.data(), fds.size() * sizeof(int));
+            out.resize(std::min(room, at + CMSG_SPACE(fds.size() * sizeof(int))), 0);
+        }
+        c.rights.clear();
+    }
+    if (!out.empty())
+        TRY(t.copy_out(reinterpret_cast<uint64_t>(msg.msg_control), out.data(), out.size()));
+    return out.size();
+}
+
+// The sender's name for recvfrom/recvmsg (Linux move_addr_to_user()); none is length 0.
+Result<void> put_source(Task& t, const netstack::RecvOptions& opt, uint64_t addr, uint64_t len_addr)
+{
+    auto len = TRY(t.copy_in<int>(len_addr));
+    if (len < 0)
+        return Errno(EINVAL);
+    socklen_t klen = opt.from ? opt.from->len : 0;
+    size_t n = std::min<size_t>(static_cast<size_t>(len), klen);
+    if (n)
+        TRY(t.copy_out(addr, &opt.from->raw, n));
+    TRY(t.copy_out(len_addr, static_cast<int>(klen)));
     return {};
 }
 
@@ -466,9 +646,11 @@ Result<void> check_send(Task& t, int fd, int flags, bool has_name)
 SENTRY_SYSCALL(sendto)
 {
     int fd = args.as_int(0), flags = args.as_int(3);
-    TRY(check_send(t, fd, flags, args.arg(4) != 0 && args.as_uint(5) != 0));
+    vfs::FileRef hold;
+    auto* s = TRY(socket_of(t, fd, hold));
+    auto to = TRY(copy_destination(t, *s, args.arg(4), args.as_int(5)));
     size_t len = std::min<size_t>(args.arg(2), k_max_rw);
-    return do_write(t, fd, {{args.arg(1), len}}, -1, flags);
+    return do_send(t, fd, {{args.arg(1), len}}, flags, to, nullptr);
 }
 
 SENTRY_SYSCALL(recvfrom)
@@ -476,24 +658,23 @@ SENTRY_SYSCALL(recvfrom)
     int fd = args.as_int(0), flags = args.as_int(3);
     size_t len = std::min<size_t>(args.arg(2), k_max_rw);
     uint64_t addr = args.arg(4), addrlen = args.arg(5);
-    auto o = do_recv(t, fd, {{args.arg(1), len}}, flags);
-    if (o.kind() == SyscallOutcome::Kind::Return && o.value() >= 0 && addr && addrlen)
-        TRY(t.copy_out(addrlen, socklen_t{0})); // the peer of a socketpair has no name
+    netstack::RecvOptions opt;
+    auto o = do_recv(t, fd, {{args.arg(1), len}}, flags & ~MSG_CMSG_CLOEXEC, opt);
+    if (o.kind() == SyscallOutcome::Kind::Return && o.value() >= 0 && addr)
+        TRY(put_source(t, opt, addr, addrlen));
     return o;
 }
 
 SENTRY_SYSCALL(sendmsg)
 {
     int fd = args.as_int(0), flags = args.as_int(2);
+    vfs::FileRef hold;
+    auto* s = TRY(socket_of(t, fd, hold));
     auto msg = TRY(t.copy_in<struct msghdr>(args.arg(1)));
-    TRY(check_send(t, fd, flags, msg.msg_name && msg.msg_namelen));
-    if (msg.msg_controllen) {
-        // SCM_RIGHTS and SCM_CREDENTIALS are issue 6's: refuse rather than drop them.
-        t.kernel().debug("sendmsg: control messages are not supported yet");
-        return Errno(EINVAL);
-    }
     auto segs = TRY(copy_iovec(t, reinterpret_cast<uint64_t>(msg.msg_iov), static_cast<int>(msg.msg_iovlen)));
-    return do_write(t, fd, segs, -1, flags);
+    auto control = TRY(copy_control(t, msg, *s));
+    auto to = TRY(copy_destination(t, *s, reinterpret_cast<uint64_t>(msg.msg_name), msg.msg_namelen));
+    return do_send(t, fd, segs, flags, to, &control);
 }
 
 SENTRY_SYSCALL(recvmsg)
@@ -502,13 +683,22 @@ SENTRY_SYSCALL(recvmsg)
     uint64_t msg_addr = args.arg(1);
     auto msg = TRY(t.copy_in<struct msghdr>(msg_addr));
     auto segs = TRY(copy_iovec(t, reinterpret_cast<uint64_t>(msg.msg_iov), static_cast<int>(msg.msg_iovlen)));
-    int out_flags = 0;
-    auto o = do_recv(t, fd, segs, flags & ~MSG_CMSG_CLOEXEC, &out_flags);
+    netstack::RecvOptions opt;
+    auto o = do_recv(t, fd, segs, flags, opt);
     if (o.kind() == SyscallOutcome::Kind::Return && o.value() >= 0) {
-        // No name (socketpair peers are unnamed), no control data.
-        msg.msg_namelen = 0;
-        msg.msg_controllen = 0;
-        msg.msg_flags = out_flags;
+        int msg_flags = opt.msg_flags;
+        size_t used = TRY(put_control(t, msg, opt, msg_flags));
+        if (msg.msg_name) {
+            socklen_t klen = opt.from ? opt.from->len : 0;
+            size_t n = std::min<size_t>(msg.msg_namelen, klen);
+            if (n)
+                TRY(t.copy_out(reinterpret_cast<uint64_t>(msg.msg_name), &opt.from->raw, n));
+            msg.msg_namelen = klen;
+        } else {
+            msg.msg_namelen = 0;
+        }
+        msg.msg_controllen = used;
+        msg.msg_flags = msg_flags;
         TRY(t.copy_out(msg_addr, msg));
     }
     return o;

@@ -9,7 +9,9 @@
 #include "sentry/kernel/task.h"
 
 namespace sentry::netstack {
-class UnixStreamSocket;
+class Socket;
+struct Address;
+struct Cred;
 }
 
 namespace sentry::kernel {
@@ -252,8 +254,20 @@ SENTRY_SYSCALL(getcpu);
 
 // socket.cpp, and send/recv in read_write.cpp
 // The socket behind guest fd `fd` (kept alive in `hold`): EBADF, or ENOTSOCK.
-Result<netstack::UnixStreamSocket*> socket_of(Task& t, int fd, vfs::FileRef& hold);
+Result<netstack::Socket*> socket_of(Task& t, int fd, vfs::FileRef& hold);
+// Who calls, as a socket records it (SO_PEERCRED, SCM_CREDENTIALS).
+netstack::Cred socket_cred(Task& t);
+// A socket address argument (Linux move_addr_to_kernel()).
+Result<netstack::Address> copy_sockaddr(Task& t, uint64_t addr, int64_t len);
+// An AF_UNIX pathname peer for connect/sendto: fills in the socket node it names.
+Result<void> resolve_unix_peer(Task& t, netstack::Socket& s, netstack::Address& a);
+SENTRY_SYSCALL(socket);
 SENTRY_SYSCALL(socketpair);
+SENTRY_SYSCALL(bind);
+SENTRY_SYSCALL(listen);
+SENTRY_SYSCALL(accept);
+SENTRY_SYSCALL(accept4);
+SENTRY_SYSCALL(connect);
 SENTRY_SYSCALL(shutdown);
 SENTRY_SYSCALL(getsockopt);
 SENTRY_SYSCALL(setsockopt);
