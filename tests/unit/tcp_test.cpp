@@ -818,3 +818,19 @@ TEST_CASE("tcp: 10,000 connections leave nothing behind once TIME_WAIT expires",
     l.reset();
     CHECK(st.live_endpoints() == 0);
 }
+
+TEST_CASE("tcp: a connection reset before accept() is still accepted, then reports the reset", "[tcp]")
+{
+    InetStack st(NetworkMode::loopback);
+    auto l = listener(st, 6502);
+    auto c = make(st, AF_INET, 0);
+    REQUIRE(c->connect(v4("127.0.0.1", 6502), {}, false).is_ok());
+    struct linger lg {1, 0};
+    REQUIRE(c->setsockopt(SOL_SOCKET, SO_LINGER, {reinterpret_cast<const char*>(&lg), sizeof lg}).is_ok());
+    c.reset();
+    CHECK(ev(*l) == k_in);
+    auto a = l->accept(0).value();
+    CHECK(ev(*a) == (k_in | k_out | k_hup | k_err | k_rdhup));
+    CHECK(recv_str(*a).error() == Errno(ECONNRESET));
+    CHECK(recv_str(*a).value() == "");
+}
