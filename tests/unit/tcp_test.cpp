@@ -834,3 +834,26 @@ TEST_CASE("tcp: a connection reset before accept() is still accepted, then repor
     CHECK(recv_str(*a).error() == Errno(ECONNRESET));
     CHECK(recv_str(*a).value() == "");
 }
+
+TEST_CASE("tcp: a blocking connect to a full listener parks, then connect_result() succeeds", "[tcp]")
+{
+    InetStack st(NetworkMode::loopback);
+    auto l = listener(st, 6303, 0);
+    auto first = make(st, AF_INET, 0);
+    REQUIRE(first->connect(v4("127.0.0.1", 6303), {}, false).is_ok());
+    auto blocked = make(st, AF_INET, 0);
+    Recorder w;
+    blocked->wait_queue()->add(&w, POLLOUT);
+    // The syscall layer parks on POLLOUT after EINPROGRESS from a blocking connect.
+    CHECK(blocked->connect(v4("127.0.0.1", 6303), {}, false).error() == Errno(EINPROGRESS));
+    CHECK(blocked->connect_result().error() == Errno(EAGAIN));
+    CHECK(w.got == 0);
+    auto a = l->accept(0).value();
+    CHECK((w.got & POLLOUT));
+    CHECK(blocked->connect_result().is_ok());
+    CHECK(blocked->connect(v4("127.0.0.1", 6303), {}, false).error() == Errno(EISCONN));
+    blocked->wait_queue()->remove(&w);
+    CHECK(send_str(*blocked, "hi").value() == 2);
+    auto a2 = l->accept(0).value();
+    CHECK(recv_str(*a2).value() == "hi");
+}
