@@ -100,6 +100,10 @@ int main(int argc, char** argv)
     run->add_option("--strace-syscalls", strace_syscalls, "only trace these syscalls (comma separated names)");
     run->add_option("--config", config, "JSON policy file");
     run->add_flag("--debug", debug, "log the sentry's own decisions on stderr");
+    std::string network = "loopback";
+    run->add_option("--network", network,
+        "inet sockets: none (EAFNOSUPPORT), loopback (inside the sandbox only, the default), host")
+        ->check(CLI::IsMember({"none", "loopback", "host"}));
     run->add_option("command", guest, "program and its arguments (after --)")->required();
 
     auto* syscalls = app.add_subcommand("syscalls", "report how each syscall is supported");
@@ -125,6 +129,9 @@ int main(int argc, char** argv)
     sentry::kernel::KernelOptions opts;
     opts.strace = strace || !strace_syscalls.empty();
     opts.debug = debug;
+    opts.network = network == "none" ? sentry::netstack::NetworkMode::none
+        : network == "host"          ? sentry::netstack::NetworkMode::host
+                                     : sentry::netstack::NetworkMode::loopback;
     if (!strace_syscalls.empty()) {
         std::stringstream ss(strace_syscalls);
         std::string name;

@@ -1,4 +1,5 @@
 #include "sentry/kernel/kernel.h"
+#include "sentry/netstack/inet.h"
 #include "sentry/netstack/unix.h"
 
 #include <fcntl.h>
@@ -61,6 +62,7 @@ Kernel::Kernel(KernelOptions opts)
     : m_opts(std::move(opts))
     , m_sentry_pid(getpid())
     , m_unix_names(std::make_shared<netstack::UnixNamespace>())
+    , m_inet(std::make_unique<netstack::InetStack>(m_opts.network))
 {
     m_unix_names->pid_exists = [this](pid_t pid) { return group_by_vpid(pid) != nullptr; };
 }

@@ -21,6 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sentry/netstack/inet.h"
 #include "sentry/kernel/task.h"
 
 namespace sentry::netstack {
@@ -35,6 +36,7 @@ struct KernelOptions {
     bool strace = false;
     std::set<long> strace_only; // empty: all syscalls
     bool debug = false;
+    netstack::NetworkMode network = netstack::NetworkMode::loopback;
 };
 
 class Kernel {
@@ -108,6 +110,8 @@ public:
     Terminal* terminal() { return m_terminal.get(); }
     // The sandbox's AF_UNIX names (abstract and pathname sockets).
     const std::shared_ptr<netstack::UnixNamespace>& unix_names() { return m_unix_names; }
+    // The sandbox's AF_INET/AF_INET6 network.
+    netstack::InetStack& inet() { return *m_inet; }
     // The task whose syscall is being handled now (Linux `current`), or null.
     Task* current() const { return m_current; }
     // Send to every process of process group `pgid`; false if it has no member.
@@ -189,6 +193,7 @@ private:
     bool m_done = false;
     std::unique_ptr<Terminal> m_terminal;
     std::shared_ptr<netstack::UnixNamespace> m_unix_names;
+    std::unique_ptr<netstack::InetStack> m_inet;
     Task* m_current = nullptr;
     // A signal the sentry itself received (from its terminal or from a user).
     void on_host_signal(int sig, int code);

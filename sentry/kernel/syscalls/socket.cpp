@@ -17,6 +17,7 @@
 
 #include "sentry/kernel/path.h"
 #include "sentry/kernel/syscalls/syscalls.h"
+#include "sentry/netstack/inet.h"
 #include "sentry/netstack/unix.h"
 
 namespace sentry::kernel {
@@ -148,6 +149,10 @@ SENTRY_SYSCALL(socket)
         s = std::make_shared<netstack::UnixSocket>(t.kernel().unix_names(), type, file_flags);
         break;
     }
+    case AF_INET:
+    case AF_INET6:
+        s = TRY(t.kernel().inet().create(domain, tf.type, protocol, file_flags));
+        break;
     default:
         t.kernel().debug(fmt::format("socket: address family {} is not supported", domain));
         return Errno(EAFNOSUPPORT);
