@@ -55,17 +55,19 @@ static const char* res(long r, int e)
 
 static const char* events_str(short r)
 {
-    static char buf[64];
+    static char bufs[4][64];
+    static int i;
+    char* buf = bufs[i++ % 4];
     buf[0] = 0;
     static const struct {
         short bit;
         const char* name;
     } names[] = {{POLLIN, "IN"}, {POLLOUT, "OUT"}, {POLLERR, "ERR"}, {POLLHUP, "HUP"}, {POLLRDHUP, "RDHUP"}};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (r & names[i].bit) {
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        if (r & names[k].bit) {
             if (buf[0])
                 strcat(buf, "|");
-            strcat(buf, names[i].name);
+            strcat(buf, names[k].name);
         }
     return buf[0] ? buf : "0";
 }
