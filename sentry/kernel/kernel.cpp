@@ -310,8 +310,11 @@ int Kernel::run(const std::string& path, const std::vector<std::string>& argv,
     }
     write_census();
     if (const char* st = getenv("SENTRY_STATS"); st && *st)
-        fmt::print(stderr, "sentry: stats: stops={} syscalls={} injections={} signals={}\n", m_stats.stops,
-            m_stats.syscalls, m_stats.injections, m_stats.signals);
+        // The netstack's live objects once every guest is gone: unix sockets must be
+        // 0; inet endpoints may only be TIME_WAIT entries still cooling down (60 s).
+        fmt::print(stderr, "sentry: stats: stops={} syscalls={} injections={} signals={} unix_sockets={} inet_endpoints={}\n",
+            m_stats.stops, m_stats.syscalls, m_stats.injections, m_stats.signals, m_unix_names->live_sockets,
+            m_inet->live_endpoints());
     return m_exit_status;
 }
 
