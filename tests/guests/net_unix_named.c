@@ -351,7 +351,7 @@ static void recv_from(const char* what, int fd, size_t bufsize, int flags)
     socklen_t fl = sizeof from;
     memset(&from, 0, sizeof from);
     errno = 0;
-    long n = recvfrom(fd, buf, bufsize, flags, (struct sockaddr*)&from, &fl);
+    long n = recvfrom(fd, buf, bufsize, flags | MSG_DONTWAIT, (struct sockaddr*)&from, &fl);
     if (n < 0)
         printf("  %s: %s\n", what, strerrorname_np(errno));
     else
@@ -386,7 +386,7 @@ static void test_dgram(void)
     char small[10];
     struct iovec iov = {small, sizeof small};
     struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
-    long n = recvmsg(d1, &m, 0);
+    long n = recvmsg(d1, &m, MSG_DONTWAIT);
     printf("  6th by recvmsg into 10 bytes: %ld MSG_TRUNC %s\n", n, tf(m.msg_flags & MSG_TRUNC));
     printf("  nothing left: %s\n", err(recv(d1, small, sizeof small, MSG_DONTWAIT)));
     path_addr(&x, "nobody");
@@ -446,12 +446,12 @@ static void test_seqpacket(void)
     send(c, "second", 6, 0);
     send(c, "third message", 13, 0);
     char buf[64];
-    printf("  recv: %zd\n", recv(acc, buf, sizeof buf, 0));
-    printf("  recv: %zd\n", recv(acc, buf, sizeof buf, 0));
+    printf("  recv: %zd\n", recv(acc, buf, sizeof buf, MSG_DONTWAIT));
+    printf("  recv: %zd\n", recv(acc, buf, sizeof buf, MSG_DONTWAIT));
     char small[5];
     struct iovec iov = {small, sizeof small};
     struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
-    long n = recvmsg(acc, &m, 0);
+    long n = recvmsg(acc, &m, MSG_DONTWAIT);
     printf("  recvmsg into 5 bytes: %ld MSG_TRUNC %s\n", n, tf(m.msg_flags & MSG_TRUNC));
     printf("  the rest is gone: %s\n", err(recv(acc, buf, sizeof buf, MSG_DONTWAIT)));
     printf("  sendto with an address on a connected seqpacket: %s\n",
@@ -460,8 +460,8 @@ static void test_seqpacket(void)
     printf("  a datagram socket connects to it: %s\n", err(connect(dg, (struct sockaddr*)&a, al)));
     close(dg);
     close(c);
-    long first = recv(acc, buf, sizeof buf, 0); // the "x": its address was ignored
-    printf("  after the peer closed: recv %ld, then %zd\n", first, recv(acc, buf, sizeof buf, 0));
+    long first = recv(acc, buf, sizeof buf, MSG_DONTWAIT); // the "x": its address was ignored
+    printf("  after the peer closed: recv %ld, then %zd\n", first, recv(acc, buf, sizeof buf, MSG_DONTWAIT));
     close(acc);
     close(s);
     unlink(a.sun_path);

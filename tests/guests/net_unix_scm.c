@@ -50,7 +50,7 @@ static long recv_fds(int sock, void* buf, size_t len, int* fds, int max, int* nf
     struct iovec iov = {buf, len};
     struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl_size ? ctrl : NULL,
                        .msg_controllen = ctrl_size};
-    long r = recvmsg(sock, &m, flags);
+    long r = recvmsg(sock, &m, flags | MSG_DONTWAIT); // every message here was sent before
     *nfds = 0;
     if (mflags)
         *mflags = m.msg_flags;
@@ -146,7 +146,7 @@ static void test_rights_kinds(void)
     got = recv_one(sv[1]);
     send(got, "hi", 2, 0);
     memset(buf, 0, sizeof buf);
-    printf("  socket: %s, sent through it: %zd '%.2s'\n", kind(got), recv(inner[1], buf, sizeof buf, 0), buf);
+    printf("  socket: %s, sent through it: %zd '%.2s'\n", kind(got), recv(inner[1], buf, sizeof buf, MSG_DONTWAIT), buf);
     int so_type = 0;
     getsockopt(got, SOL_SOCKET, SO_TYPE, &so_type, &(socklen_t){sizeof so_type});
     printf("  its SO_TYPE dgram: %s\n", tf(so_type == SOCK_DGRAM));
@@ -161,7 +161,7 @@ static void test_rights_kinds(void)
     got = recv_one(sv2[1]);
     send(got, "self", 4, 0);
     memset(buf, 0, sizeof buf);
-    printf("  it works: %zd '%.4s'\n", recv(sv2[1], buf, sizeof buf, 0), buf);
+    printf("  it works: %zd '%.4s'\n", recv(sv2[1], buf, sizeof buf, MSG_DONTWAIT), buf);
     close(got);
     close(sv2[0]);
     close(sv2[1]);
@@ -433,7 +433,7 @@ static long recv_creds(int sock, struct ucred* cr, int* found)
     char buf[16], ctrl[CMSG_SPACE(sizeof(struct ucred))];
     struct iovec iov = {buf, sizeof buf};
     struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl, .msg_controllen = sizeof ctrl};
-    long r = recvmsg(sock, &m, 0);
+    long r = recvmsg(sock, &m, MSG_DONTWAIT); // every message here was sent before
     creds_of(&m, cr, found);
     return r;
 }
@@ -488,13 +488,13 @@ static void test_credentials(void)
     waitpid(child, NULL, 0);
     send(sv[0], "2", 1, 0);
     char buf[16];
-    r = recv(sv[1], buf, sizeof buf, 0);
+    r = recv(sv[1], buf, sizeof buf, MSG_DONTWAIT);
     printf("  two writers, one recv: %ld byte", r);
-    r = recv(sv[1], buf, sizeof buf, 0);
+    r = recv(sv[1], buf, sizeof buf, MSG_DONTWAIT);
     printf(", then %ld\n", r);
     send(sv[0], "3", 1, 0);
     send(sv[0], "4", 1, 0);
-    printf("  one writer twice, one recv: %zd bytes\n", recv(sv[1], buf, sizeof buf, 0));
+    printf("  one writer twice, one recv: %zd bytes\n", recv(sv[1], buf, sizeof buf, MSG_DONTWAIT));
 
     printf("  explicit SCM_CREDENTIALS, own pid: %s", err(send_creds(sv[0], getpid(), getuid(), getgid())));
     recv_creds(sv[1], &cr, &found);
