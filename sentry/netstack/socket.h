@@ -72,6 +72,7 @@ struct Address {
 struct Control {
     std::vector<vfs::FileRef> rights;
     std::optional<Cred> creds;
+    bool refused = false; // SOL_SOCKET control data the family does not take (inet)
     bool empty() const { return rights.empty() && !creds; }
 };
 

@@ -81,7 +81,75 @@ Address UnixNamespace::autobind_name()
     return {};
 }
 
+void UnixNamespace::collect()
+{
+    if (m_collecting || in_flight.empty())
+        return;
+    m_collecting = true;
+    // Candidates: every reference is an in-flight message.
+    std::unordered_set<UnixSocket*> cand;
+    for (auto* s : in_flight)
+        if (static_cast<size_t>(s->weak_from_this().use_count()) == s->m_inflight) {
+            cand.insert(s);
+            s->m_gc_refs = s->m_inflight;
+        }
+    auto each_child = [&](UnixSocket* s, auto&& fn) {
+        for (auto& m : s->m_rx)
+            for (auto& f : m.rights)
+                if (auto* u = dynamic_cast<UnixSocket*>(f.get()); u && cand.count(u))
+                    fn(u);
+    };
+    for (auto* c : cand)
+        each_child(c, [](UnixSocket* u) { --u->m_gc_refs; });
+    // What is still referenced from outside the candidates is alive, and so is
+    // everything in its queue.
+    std::vector<UnixSocket*> stack;
+    std::unordered_set<UnixSocket*> alive;
+    for (auto* c : cand)
+        if (c->m_gc_refs > 0 && alive.insert(c).second)
+            stack.push_back(c);
+    while (!stack.empty()) {
+        auto* c = stack.back();
+        stack.pop_back();
+        each_child(c, [&](UnixSocket* u) {
+            if (alive.insert(u).second)
+                stack.push_back(u);
+        });
+    }
+    // Empty the garbage's queues; dropping them (after the walk) frees the cycle.
+    std::vector<std::deque<UnixSocket::Message>> dropped;
+    std::vector<std::shared_ptr<UnixSocket>> keep;
+    for (auto* c : cand) {
+        if (alive.count(c))
+            continue;
+        keep.push_back(c->self());
+        dropped.push_back(std::move(c->m_rx));
+        c->m_rx.clear();
+        c->m_rx_bytes = 0;
+    }
+    for (auto& q : dropped)
+        for (auto& m : q)
+            UnixSocket::rights_out(m.rights);
+    dropped.clear();
+    keep.clear();
+    m_collecting = false;
+}
+
 // --- sockets ---
+
+void UnixSocket::rights_in(std::vector<vfs::FileRef>& rights)
+{
+    for (auto& f : rights)
+        if (auto* u = dynamic_cast<UnixSocket*>(f.get()); u && u->m_inflight++ == 0)
+            u->m_ns->in_flight.insert(u);
+}
+
+void UnixSocket::rights_out(std::vector<vfs::FileRef>& rights)
+{
+    for (auto& f : rights)
+        if (auto* u = dynamic_cast<UnixSocket*>(f.get()); u && --u->m_inflight == 0)
+            u->m_ns->in_flight.erase(u);
+}
 
 UnixSocket::UnixSocket(std::shared_ptr<UnixNamespace> ns, int type, int flags)
     : Socket(flags)
@@ -112,6 +180,7 @@ std::pair<std::shared_ptr<UnixSocket>, std::shared_ptr<UnixSocket>> UnixSocket::
 void UnixSocket::release_message(Message& m)
 {
     consumed(m, m.remaining());
+    rights_out(m.rights);
     m.rights.clear();
 }
 
@@ -146,10 +215,12 @@ void UnixSocket::release(bool embryo)
         e->release(true);
     m_state = State::unconnected;
     m_wq.notify(POLLIN | POLLOUT | POLLHUP | POLLRDHUP | POLLERR);
+    m_ns->collect();
 }
 
 void UnixSocket::enqueue(Message m)
 {
+    rights_in(m.rights);
     m_rx_bytes += m.remaining();
     m_rx.push_back(std::move(m));
     m_wq.notify(POLLIN);
@@ -457,6 +528,7 @@ Result<size_t> UnixSocket::recv_stream(const Sink& sink, size_t max, RecvOptions
         m.off += took;
         consumed(m, took);
         if (had_rights) {
+            rights_out(m.rights);
             opt.control.rights = std::move(m.rights);
             m.rights.clear();
         }
@@ -511,6 +583,7 @@ Result<size_t> UnixSocket::recv_message(const Sink& sink, size_t max, RecvOption
         opt.control.rights = m.rights;
         return n;
     }
+    rights_out(m.rights);
     opt.control.rights = std::move(m.rights);
     auto msg = std::move(m);
     m_rx.pop_front();

@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_set>
 
 #include "sentry/netstack/socket.h"
 
@@ -38,10 +39,18 @@ public:
     std::function<bool(pid_t)> pid_exists;
     size_t live_sockets = 0; // for leak checks
 
+    // Sockets that travel in SCM_RIGHTS messages. A socket whose only references
+    // are such messages, in queues of sockets that are themselves unreachable, is
+    // garbage (a socket sent over itself and closed): collect() frees them, as
+    // Linux's unix_gc() does when a unix socket is released.
+    std::unordered_set<UnixSocket*> in_flight;
+    void collect();
+
 private:
     static std::string key(const Address& a);
     std::map<std::string, std::weak_ptr<UnixSocket>> m_names;
     unsigned m_next_auto = 0;
+    bool m_collecting = false;
 };
 
 class UnixSocket final : public Socket {
@@ -77,6 +86,7 @@ public:
     bool bound() const { return m_name.has_value(); }
 
 private:
+    friend class UnixNamespace;
     struct Message {
         std::vector<char> data;
         size_t off = 0; // bytes of a stream message already read
@@ -98,6 +108,9 @@ private:
     Result<size_t> recv_message(const Sink& sink, size_t max, RecvOptions& opt);
     static std::optional<Address> sender_name(const Message& m);
     void enqueue(Message m);
+    // Files entering or leaving a queue in SCM_RIGHTS (in-flight counts for collect()).
+    static void rights_in(std::vector<vfs::FileRef>& rights);
+    static void rights_out(std::vector<vfs::FileRef>& rights);
     void consumed(Message& m, size_t n);
     void release_message(Message& m);
     // What closing the last reference does (unix_release_sock()); `embryo`: a
@@ -121,6 +134,8 @@ private:
     std::deque<Message> m_rx;
     size_t m_rx_bytes = 0;
     size_t m_wmem = 0; // bytes this socket has queued at receivers
+    size_t m_inflight = 0; // SCM_RIGHTS messages that carry this socket
+    size_t m_gc_refs = 0;
     std::weak_ptr<UnixSocket> m_connecting_to; // a listener whose queue was full
     std::deque<std::shared_ptr<UnixSocket>> m_accept_queue;
     int m_backlog = 0;

@@ -501,8 +501,12 @@ Result<netstack::Control> copy_control(Task& t, const msghdr& msg, netstack::Soc
         off += CMSG_ALIGN(h.cmsg_len);
         if (h.cmsg_level != SOL_SOCKET)
             continue;
-        if (s.family() != AF_UNIX)
-            return Errno(EINVAL);
+        if (s.family() != AF_UNIX) {
+            // SCM_RIGHTS/SCM_CREDENTIALS mean nothing to TCP or UDP: Linux refuses
+            // them (EINVAL) once the protocol's own state checks have passed.
+            c.refused = true;
+            continue;
+        }
         if (h.cmsg_type == SCM_RIGHTS) {
             size_t n = len / sizeof(int);
             if (c.rights.size() + n > k_scm_max_fd)
@@ -674,6 +678,10 @@ SENTRY_SYSCALL(sendmsg)
     auto segs = TRY(copy_iovec(t, reinterpret_cast<uint64_t>(msg.msg_iov), static_cast<int>(msg.msg_iovlen)));
     auto control = TRY(copy_control(t, msg, *s));
     auto to = TRY(copy_destination(t, *s, reinterpret_cast<uint64_t>(msg.msg_name), msg.msg_namelen));
+    // tcp_sendmsg()/udp_sendmsg() look at control data only on a socket that can
+    // send (connected, or given a destination): elsewhere the state's own error wins.
+    if (control.refused && (to || s->peer_name().is_ok()))
+        return Errno(EINVAL);
     return do_send(t, fd, segs, flags, to, &control);
 }
 
