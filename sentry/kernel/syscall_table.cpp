@@ -225,6 +225,8 @@ const Row k_rows[] = {
     {SYS_recvfrom, sys_recvfrom, S::Partial, "no MSG_OOB, no SO_PEEK_OFF"},
     {SYS_sendmsg, sys_sendmsg, S::Partial, "SCM_RIGHTS, SCM_CREDENTIALS; no MSG_OOB"},
     {SYS_recvmsg, sys_recvmsg, S::Partial, "SCM_RIGHTS, SCM_CREDENTIALS; no MSG_OOB"},
+    {SYS_sendmmsg, sys_sendmmsg, S::Partial, "only the first message may wait"},
+    {SYS_recvmmsg, sys_recvmmsg, S::Partial, "only the first message may wait (as MSG_WAITFORONE); the timeout is not used"},
     // event_files.cpp
     {SYS_eventfd, sys_eventfd, S::Emulated, ""},
     {SYS_eventfd2, sys_eventfd2, S::Emulated, ""},

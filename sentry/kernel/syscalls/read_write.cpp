@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstddef>
 #include <cstring>
 #include <functional>
 
@@ -669,12 +670,14 @@ SENTRY_SYSCALL(recvfrom)
     return o;
 }
 
-SENTRY_SYSCALL(sendmsg)
+namespace {
+
+// One sendmsg on a msghdr at `msg_addr` (also each entry of sendmmsg).
+SyscallOutcome send_one(Task& t, int fd, uint64_t msg_addr, int flags)
 {
-    int fd = args.as_int(0), flags = args.as_int(2);
     vfs::FileRef hold;
     auto* s = TRY(socket_of(t, fd, hold));
-    auto msg = TRY(t.copy_in<struct msghdr>(args.arg(1)));
+    auto msg = TRY(t.copy_in<struct msghdr>(msg_addr));
     auto segs = TRY(copy_iovec(t, reinterpret_cast<uint64_t>(msg.msg_iov), static_cast<int>(msg.msg_iovlen)));
     auto control = TRY(copy_control(t, msg, *s));
     auto to = TRY(copy_destination(t, *s, reinterpret_cast<uint64_t>(msg.msg_name), msg.msg_namelen));
@@ -685,10 +688,9 @@ SENTRY_SYSCALL(sendmsg)
     return do_send(t, fd, segs, flags, to, &control);
 }
 
-SENTRY_SYSCALL(recvmsg)
+// One recvmsg into the msghdr at `msg_addr`: data, name, control and flags.
+SyscallOutcome recv_one(Task& t, int fd, uint64_t msg_addr, int flags)
 {
-    int fd = args.as_int(0), flags = args.as_int(2);
-    uint64_t msg_addr = args.arg(1);
     auto msg = TRY(t.copy_in<struct msghdr>(msg_addr));
     auto segs = TRY(copy_iovec(t, reinterpret_cast<uint64_t>(msg.msg_iov), static_cast<int>(msg.msg_iovlen)));
     netstack::RecvOptions opt;
@@ -710,6 +712,45 @@ SENTRY_SYSCALL(recvmsg)
         TRY(t.copy_out(msg_addr, msg));
     }
     return o;
+}
+
+constexpr unsigned k_uio_maxiov = 1024; // Linux UIO_MAXIOV caps vlen
+
+// sendmmsg/recvmmsg: the first entry may park; the later ones take what is ready
+// now (as recvmmsg's MSG_WAITFORONE), and an error after some entries ends the
+// batch with their count (Linux __sys_sendmmsg()/do_recvmmsg()).
+template<typename One>
+SyscallOutcome batch(Task& t, int fd, uint64_t vec, unsigned vlen, int flags, One one)
+{
+    vlen = std::min(vlen, k_uio_maxiov);
+    for (unsigned i = 0; i < vlen; ++i) {
+        uint64_t entry = vec + i * sizeof(struct mmsghdr);
+        auto o = one(t, fd, entry, i == 0 ? flags : flags | MSG_DONTWAIT);
+        if (o.kind() != SyscallOutcome::Kind::Return)
+            return o; // the first entry parks (nothing moved yet)
+        if (o.value() < 0)
+            return i > 0 ? SyscallOutcome(static_cast<long>(i)) : o;
+        TRY(t.copy_out(entry + offsetof(struct mmsghdr, msg_len), static_cast<unsigned>(o.value())));
+        t.reset_progress();
+    }
+    return static_cast<long>(vlen);
+}
+
+} // namespace
+
+SENTRY_SYSCALL(sendmsg) { return send_one(t, args.as_int(0), args.arg(1), args.as_int(2)); }
+
+SENTRY_SYSCALL(recvmsg) { return recv_one(t, args.as_int(0), args.arg(1), args.as_int(2)); }
+
+SENTRY_SYSCALL(sendmmsg)
+{
+    return batch(t, args.as_int(0), args.arg(1), static_cast<unsigned>(args.arg(2)), args.as_int(3), send_one);
+}
+
+SENTRY_SYSCALL(recvmmsg)
+{
+    int flags = args.as_int(3) & ~MSG_WAITFORONE;
+    return batch(t, args.as_int(0), args.arg(1), static_cast<unsigned>(args.arg(2)), flags, recv_one);
 }
 
 } // namespace sentry::kernel

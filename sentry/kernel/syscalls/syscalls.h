@@ -277,5 +277,7 @@ SENTRY_SYSCALL(sendto);
 SENTRY_SYSCALL(recvfrom);
 SENTRY_SYSCALL(sendmsg);
 SENTRY_SYSCALL(recvmsg);
+SENTRY_SYSCALL(sendmmsg);
+SENTRY_SYSCALL(recvmmsg);
 
 } // namespace sentry::kernel
