@@ -4,7 +4,7 @@
 # This file is included after tests/CMakeLists.txt's own guest loops, so it builds and
 # registers its guests itself, the same way.
 set(SENTRY_NET_GUESTS net_tcp_close net_unix_named net_tcp_basic net_unix_scm net_unix_close net_udp
-  net_bad net_bulk net_many)
+  net_bad net_bulk net_many net_epoll)
 # Guests that move 100 MB or open 10,000 connections: more time under the sentry.
 set(SENTRY_NET_SLOW_GUESTS net_bulk net_many)
 foreach(guest IN LISTS SENTRY_NET_GUESTS)
@@ -31,4 +31,5 @@ set(SENTRY_NET_PENDING
   diff_guest_net_udp
   diff_guest_net_bad
   diff_guest_net_bulk
-  diff_guest_net_many)
+  diff_guest_net_many
+  diff_guest_net_epoll)
