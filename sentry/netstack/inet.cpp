@@ -382,7 +382,9 @@ Result<std::vector<char>> IpOptions::get(int family, int, int level, int name, s
         }
         return option_int_bytes(v, room);
     }
-    return Errno(ENOPROTOOPT);
+    // do_ip_getsockopt() refuses other levels with EOPNOTSUPP, ipv6_getsockopt()
+    // with ENOPROTOOPT.
+    return Errno(family == AF_INET ? EOPNOTSUPP : ENOPROTOOPT);
 }
 
 // --- the stack ----------------------------------------------------------------

@@ -226,6 +226,9 @@ void UdpSocket::enqueue(const IpEndpoint& from, std::vector<char>&& data)
 // Linux udp_sendmsg()/udpv6_sendmsg().
 Result<size_t> UdpSocket::send(std::span<const char> data, SendOptions& opt)
 {
+    // inet_send_prepare(): an unbound socket gets its port before udp_sendmsg()
+    // looks at anything, so even a send that fails binds it.
+    TRY(autobind());
     if (data.size() > 0xffff)
         return Errno(EMSGSIZE);
     if (opt.flags & MSG_OOB)
@@ -282,6 +285,8 @@ Result<size_t> UdpSocket::recv(const Sink& sink, size_t max, RecvOptions& opt)
     Datagram& d = m_queue.front();
     size_t n = std::min(max, d.data.size());
     size_t taken = n ? sink(std::span<const char>(d.data.data(), n)) : 0;
+    if (taken < n)
+        return Errno(EFAULT); // unlike Linux, the datagram stays queued (nothing is lost)
     size_t full = d.data.size();
     opt.from = name_of(m_family, d.from);
     opt.full = full;

@@ -270,7 +270,9 @@ Result<void> UnixSocket::bind(const Address& addr, const Cred& cred)
         m_ns->add(a, self());
         return {};
     }
-    if (addr.len <= k_path_off || addr.len > sizeof(sockaddr_un) || addr.family() != AF_UNIX)
+    // A pathname name arrives with its NUL counted (one past a full sun_path).
+    size_t max_len = sizeof(sockaddr_un) + (addr.inode ? 1 : 0);
+    if (addr.len <= k_path_off || addr.len > max_len || addr.family() != AF_UNIX)
         return Errno(EINVAL);
     if (m_name)
         return Errno(EINVAL);
@@ -445,10 +447,14 @@ Result<size_t> UnixSocket::send_dgram(std::span<const char> data, SendOptions& o
         other = m_peer.lock();
         to_peer = true;
     }
-    if (m_shutdown & k_send_shutdown)
-        return Errno(EPIPE);
     if (data.size() + 32 > m_sndbuf)
         return Errno(EMSGSIZE);
+    // sock_alloc_send_pskb(): a pending error (ECONNRESET from a peer that closed
+    // with data unread) before the shutdown's EPIPE.
+    if (int e = take_error())
+        return Errno(e);
+    if (m_shutdown & k_send_shutdown)
+        return Errno(EPIPE);
     if (!other || other->m_dead) {
         if (m_type == SOCK_SEQPACKET)
             return Errno(EPIPE);

@@ -63,6 +63,8 @@ public:
 
     int family() const override { return AF_UNIX; }
     int type() const override { return m_type; }
+    // unix_stream_sendmsg() drops the message it was building when the source faults.
+    size_t keep_before_fault(size_t) const override { return 0; }
 
     Result<void> bind(const Address& addr, const Cred& cred) override;
     Result<void> listen(int backlog) override;

@@ -55,6 +55,10 @@ public:
     // A write that moves fewer bytes than asked waits for room for the rest (pipes,
     // sockets), unless the file takes one record per write (eventfd: 8 bytes).
     virtual bool writes_records() const { return false; }
+    // How much of a write whose source faulted after `copied` bytes is kept: all of
+    // it by default (regular files, TCP), whole pages for a pipe (pipe_write()),
+    // nothing for a record or a unix socket's message (it is dropped whole).
+    virtual size_t keep_before_fault(size_t copied) const { return writes_records() ? 0 : copied; }
     // Whether an EPIPE from write raises SIGPIPE (pipes, stream sockets); datagram
     // and seqpacket sockets return the error alone (Linux unix_dgram_sendmsg()).
     virtual bool epipe_raises_sigpipe() const { return true; }

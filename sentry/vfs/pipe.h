@@ -53,6 +53,7 @@ public:
     Result<size_t> read(std::span<char> buf) override;
     Result<size_t> read_to(const Sink& sink, size_t max) override;
     Result<size_t> write(std::span<const char> buf) override;
+    size_t keep_before_fault(size_t copied) const override { return copied - copied % Pipe::k_pipe_buf; }
     Result<struct stat> stat() override;
     uint32_t poll_events() override;
     WaitQueue* wait_queue() override { return &m_pipe->wait_queue(); }

@@ -288,9 +288,8 @@ SyscallOutcome do_write(Task& t, int fd, const std::vector<Segment>& segs, off_t
         if (got == 0)
             return finish_write(t, done, Errno(EFAULT), sigpipe);
         bool faulted = got < n;
-        if (faulted && dynamic_cast<vfs::PipeEnd*>(f.get())) {
-            // A pipe commits only whole pages it copied (Linux pipe_write()).
-            got -= got % vfs::Pipe::k_pipe_buf;
+        if (faulted) {
+            got = f->keep_before_fault(got);
             if (got == 0)
                 return finish_write(t, done, Errno(EFAULT), sigpipe);
         }
@@ -672,13 +671,21 @@ SENTRY_SYSCALL(recvfrom)
 
 namespace {
 
+// A msghdr's iovec: more than UIO_MAXIOV entries is EMSGSIZE (__copy_msghdr()).
+Result<std::vector<Segment>> msghdr_iovec(Task& t, const msghdr& msg)
+{
+    if (msg.msg_iovlen > IOV_MAX)
+        return Errno(EMSGSIZE);
+    return copy_iovec(t, reinterpret_cast<uint64_t>(msg.msg_iov), static_cast<int>(msg.msg_iovlen));
+}
+
 // One sendmsg on a msghdr at `msg_addr` (also each entry of sendmmsg).
 SyscallOutcome send_one(Task& t, int fd, uint64_t msg_addr, int flags)
 {
     vfs::FileRef hold;
     auto* s = TRY(socket_of(t, fd, hold));
     auto msg = TRY(t.copy_in<struct msghdr>(msg_addr));
-    auto segs = TRY(copy_iovec(t, reinterpret_cast<uint64_t>(msg.msg_iov), static_cast<int>(msg.msg_iovlen)));
+    auto segs = TRY(msghdr_iovec(t, msg));
     auto control = TRY(copy_control(t, msg, *s));
     auto to = TRY(copy_destination(t, *s, reinterpret_cast<uint64_t>(msg.msg_name), msg.msg_namelen));
     // tcp_sendmsg()/udp_sendmsg() look at control data only on a socket that can
@@ -692,7 +699,7 @@ SyscallOutcome send_one(Task& t, int fd, uint64_t msg_addr, int flags)
 SyscallOutcome recv_one(Task& t, int fd, uint64_t msg_addr, int flags)
 {
     auto msg = TRY(t.copy_in<struct msghdr>(msg_addr));
-    auto segs = TRY(copy_iovec(t, reinterpret_cast<uint64_t>(msg.msg_iov), static_cast<int>(msg.msg_iovlen)));
+    auto segs = TRY(msghdr_iovec(t, msg));
     netstack::RecvOptions opt;
     auto o = do_recv(t, fd, segs, flags, opt);
     if (o.kind() == SyscallOutcome::Kind::Return && o.value() >= 0) {

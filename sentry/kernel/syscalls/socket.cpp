@@ -27,6 +27,8 @@ Result<netstack::Socket*> socket_of(Task& t, int fd, vfs::FileRef& hold)
     if (!t.group().fds)
         return Errno(EBADF);
     hold = TRY(t.group().fds->get(fd));
+    if (hold->flags() & O_PATH)
+        return Errno(EBADF); // sockfd_lookup() takes no O_PATH file
     auto* s = netstack::Socket::from(*hold);
     if (!s)
         return Errno(ENOTSOCK);
