@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "sentry/netstack/host_socket.h"
+
 namespace sentry::netstack {
 
 namespace {
@@ -1277,12 +1279,25 @@ TcpSocket::TcpSocket(std::shared_ptr<InetCore> core, std::shared_ptr<TcpSock> sk
     m_rcvlowat = m_sk->rcvlowat;
 }
 
-TcpSocket::~TcpSocket() { m_core->tcp->close(*m_sk); }
+TcpSocket::~TcpSocket()
+{
+    m_host.reset();
+    m_core->tcp->close(*m_sk);
+}
 
-Result<void> TcpSocket::bind(const Address& addr, const Cred&) { return m_core->tcp->bind(*m_sk, addr); }
+// A host-backed socket is connected or connecting: Linux inet_bind() and
+// inet_listen() refuse both (EINVAL), and so does accept() on a non-listener.
+Result<void> TcpSocket::bind(const Address& addr, const Cred&)
+{
+    if (m_host)
+        return Errno(EINVAL);
+    return m_core->tcp->bind(*m_sk, addr);
+}
 
 Result<void> TcpSocket::listen(int backlog)
 {
+    if (m_host)
+        return Errno(EINVAL);
     TRY(m_core->tcp->listen(*m_sk, backlog));
     m_listening = true;
     return {};
@@ -1290,46 +1305,202 @@ Result<void> TcpSocket::listen(int backlog)
 
 Result<std::shared_ptr<Socket>> TcpSocket::accept(int file_flags)
 {
+    if (m_host)
+        return Errno(EINVAL);
     auto c = TRY(m_core->tcp->accept(*m_sk));
     return std::shared_ptr<Socket>(std::make_shared<TcpSocket>(m_core, std::move(c), file_flags & O_NONBLOCK));
 }
 
+// In network mode "host", a fresh socket's connect() to an address outside the
+// sandbox opens a host connection (a socket bound to a loopback address has no
+// route there, as in loopback mode). The host connect never blocks: a blocking
+// caller gets EINPROGRESS here and the syscall layer parks it until
+// connect_result() has the outcome.
 Result<void> TcpSocket::connect(const Address& addr, const Cred&, bool nonblock)
 {
-    return m_core->tcp->connect(*m_sk, addr, nonblock);
+    if (m_host)
+        return host_connect_again(addr, nonblock);
+    TcpSock& sk = *m_sk;
+    if (m_core->mode == NetworkMode::host && addr.family() != AF_UNSPEC && sk.state == TcpState::close
+        && sk.conn == TcpSock::Conn::unconnected && !sk.addr_locked) {
+        auto p = parse_connect(sk.family, addr, false);
+        if (!p.is_error() && !p.value().addr.is_loopback()) {
+            // tcp_v6_connect(): a v6-only socket has no route to IPv4.
+            if (sk.family == AF_INET6 && p.value().addr.is_v4() && sk.ip.v6only)
+                return Errno(ENETUNREACH);
+            return connect_host({p.value().addr, p.value().port});
+        }
+    }
+    return m_core->tcp->connect(sk, addr, nonblock);
 }
 
-Result<void> TcpSocket::connect_result() { return m_core->tcp->connect_result(*m_sk); }
+Result<void> TcpSocket::connect_host(const IpEndpoint& dst)
+{
+    auto h = TRY(HostSocket::open(m_sk->family, SOCK_STREAM, dst.addr, m_sk->wq));
+    apply_options(*h);
+    auto r = h->connect(dst);
+    if (r.is_error() && r.error() != Errno(EINPROGRESS))
+        return r; // refused at once (ENETUNREACH, EACCES...): the socket stays fresh
+    m_host = std::move(h);
+    return r;
+}
+
+// connect() on a host-backed socket: the host answers (EALREADY, EISCONN, the
+// outcome of a nonblocking handshake) as Linux __inet_stream_connect() does. Once
+// the host socket is back to CLOSE after a failure, the socket is a fresh one
+// again, free to connect inside the sandbox.
+Result<void> TcpSocket::host_connect_again(const Address& addr, bool)
+{
+    if (addr.len < sizeof(sa_family_t))
+        return Errno(EINVAL);
+    if (addr.family() == AF_UNSPEC) {
+        // Linux tcp_disconnect(): the connection is aborted with a RST.
+        drop_host(true);
+        return {};
+    }
+    ParsedAddr p = TRY(parse_connect(m_sk->family, addr, false));
+    int st = m_host->tcp_state();
+    if (p.addr.is_loopback()) {
+        if (st == TCP_CLOSE) {
+            drop_host(false);
+            return m_core->tcp->connect(*m_sk, addr, false);
+        }
+        return Errno(st == TCP_SYN_SENT ? EALREADY : EISCONN);
+    }
+    auto r = m_host->connect(IpEndpoint{p.addr, p.port});
+    if (r.is_error() && m_host->tcp_state() == TCP_CLOSE) {
+        auto e = r.error();
+        if (e != Errno(EINPROGRESS) && e != Errno(EALREADY) && e != Errno(EISCONN))
+            drop_host(false);
+    }
+    return r;
+}
+
+Result<void> TcpSocket::connect_result()
+{
+    if (!m_host)
+        return m_core->tcp->connect_result(*m_sk);
+    auto r = m_host->connect_result();
+    // A blocking connect that failed leaves an unconnected socket (Linux
+    // __inet_stream_connect(): sock_error, then disconnect).
+    if (r.is_error() && r.error() != Errno(EAGAIN))
+        drop_host(false);
+    return r;
+}
+
+void TcpSocket::drop_host(bool abort)
+{
+    if (abort) {
+        struct linger l {1, 0};
+        m_host->apply(SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    }
+    m_host.reset();
+    m_sk->wq.notify(k_all_events);
+}
+
+// What the guest set before connect(), where the host connection can use it.
+// Failures are ignored: the guest was told yes already.
+void TcpSocket::apply_options(HostSocket& h)
+{
+    const TcpSock& sk = *m_sk;
+    // The stored sizes are doubled (Socket::setsockopt); the host doubles again.
+    if (sk.sndbuf_locked)
+        h.apply(SOL_SOCKET, SO_SNDBUF, static_cast<int>(sk.sndbuf / 2));
+    if (sk.rcvbuf_locked)
+        h.apply(SOL_SOCKET, SO_RCVBUF, static_cast<int>(sk.rcvbuf / 2));
+    if (sk.keepalive)
+        h.apply(SOL_SOCKET, SO_KEEPALIVE, 1);
+    if (sk.linger.l_onoff && sk.linger.l_linger == 0)
+        h.apply(SOL_SOCKET, SO_LINGER, &sk.linger, sizeof sk.linger);
+    if (sk.rcvlowat != 1)
+        h.apply(SOL_SOCKET, SO_RCVLOWAT, sk.rcvlowat);
+    if (sk.nodelay)
+        h.apply(IPPROTO_TCP, TCP_NODELAY, 1);
+    if (sk.cork)
+        h.apply(IPPROTO_TCP, TCP_CORK, 1);
+    if (sk.keepidle != 7200)
+        h.apply(IPPROTO_TCP, TCP_KEEPIDLE, sk.keepidle);
+    if (sk.keepintvl != 75)
+        h.apply(IPPROTO_TCP, TCP_KEEPINTVL, sk.keepintvl);
+    if (sk.keepcnt != 9)
+        h.apply(IPPROTO_TCP, TCP_KEEPCNT, sk.keepcnt);
+    if (sk.user_mss)
+        h.apply(IPPROTO_TCP, TCP_MAXSEG, sk.user_mss);
+    if (sk.syncnt != 6)
+        h.apply(IPPROTO_TCP, TCP_SYNCNT, sk.syncnt);
+    if (sk.user_timeout)
+        h.apply(IPPROTO_TCP, TCP_USER_TIMEOUT, sk.user_timeout);
+    if (sk.window_clamp)
+        h.apply(IPPROTO_TCP, TCP_WINDOW_CLAMP, sk.window_clamp);
+    if (sk.notsent_lowat != -1)
+        h.apply(IPPROTO_TCP, TCP_NOTSENT_LOWAT, sk.notsent_lowat);
+    if (sk.congestion != "cubic")
+        h.apply(IPPROTO_TCP, TCP_CONGESTION, sk.congestion.data(), static_cast<socklen_t>(sk.congestion.size()));
+    if (h.host_family() == AF_INET) {
+        if (sk.ip.tos)
+            h.apply(IPPROTO_IP, IP_TOS, sk.ip.tos);
+        if (sk.ip.ttl != -1)
+            h.apply(IPPROTO_IP, IP_TTL, sk.ip.ttl);
+    } else {
+        if (sk.ip.tclass)
+            h.apply(IPPROTO_IPV6, IPV6_TCLASS, sk.ip.tclass);
+        if (sk.ip.unicast_hops != -1)
+            h.apply(IPPROTO_IPV6, IPV6_UNICAST_HOPS, sk.ip.unicast_hops);
+        if (sk.ip.v6only)
+            h.apply(IPPROTO_IPV6, IPV6_V6ONLY, 1);
+    }
+}
 
 Result<size_t> TcpSocket::send(std::span<const char> data, SendOptions& opt)
 {
+    if (m_host)
+        return m_host->send(data, opt.flags, nullptr);
     // Linux tcp_sendmsg() ignores a destination address on a stream socket.
     return m_core->tcp->sendmsg(*m_sk, data, opt.flags);
 }
 
 Result<size_t> TcpSocket::recv(const Sink& sink, size_t max, RecvOptions& opt)
 {
+    if (m_host)
+        return m_host->recv(sink, max, opt.flags, nullptr, nullptr, nullptr);
     return m_core->tcp->recvmsg(*m_sk, sink, max, opt.flags);
 }
 
-Result<void> TcpSocket::shutdown(int how) { return m_core->tcp->shutdown(*m_sk, how); }
+Result<void> TcpSocket::shutdown(int how)
+{
+    if (!m_host)
+        return m_core->tcp->shutdown(*m_sk, how);
+    auto r = m_host->shutdown(how);
+    m_sk->wq.notify(m_host->poll_events());
+    return r;
+}
 
-// Linux inet_getname()/inet6_getname().
-Result<Address> TcpSocket::local_name() { return name_of(m_sk->family, m_sk->tuple.local); }
+// Linux inet_getname()/inet6_getname(). A host-backed socket shows the host
+// connection's names, as the guest would see them natively.
+Result<Address> TcpSocket::local_name()
+{
+    if (m_host)
+        return name_of(m_sk->family, TRY(m_host->local_endpoint()));
+    return name_of(m_sk->family, m_sk->tuple.local);
+}
 
 Result<Address> TcpSocket::peer_name()
 {
+    if (m_host)
+        return name_of(m_sk->family, TRY(m_host->peer_endpoint()));
     auto st = m_sk->state;
     if (st == TcpState::close || st == TcpState::syn_sent || st == TcpState::listen || m_sk->tuple.remote.port == 0)
         return Errno(ENOTCONN);
     return name_of(m_sk->family, m_sk->tuple.remote);
 }
 
-uint32_t TcpSocket::poll_events() { return m_core->tcp->poll(*m_sk); }
+uint32_t TcpSocket::poll_events() { return m_host ? m_host->poll_events() : m_core->tcp->poll(*m_sk); }
 
 // SIOCINQ: bytes ready to read; a listener has none to give (EINVAL).
 Result<int> TcpSocket::bytes_readable()
 {
+    if (m_host)
+        return m_host->bytes_readable();
     if (m_sk->state == TcpState::listen)
         return Errno(EINVAL);
     return static_cast<int>(std::min<size_t>(m_sk->recvq.size(), INT32_MAX));
@@ -1338,6 +1509,20 @@ Result<int> TcpSocket::bytes_readable()
 Result<void> TcpSocket::setsockopt(int level, int name, std::span<const char> value)
 {
     TcpSock& sk = *m_sk;
+    if (m_host) {
+        // Kept here: timeouts (the syscall layer's), and a lingering close, which
+        // would block the sentry in close(2) on the host socket.
+        if (level == SOL_SOCKET && (name == SO_RCVTIMEO_OLD || name == SO_SNDTIMEO_OLD || name == SO_LINGER)) {
+            TRY(Socket::setsockopt(level, name, value));
+            if (name == SO_LINGER && !(m_linger.l_onoff && m_linger.l_linger > 0))
+                m_host->apply(SOL_SOCKET, SO_LINGER, &m_linger, sizeof m_linger);
+            return {};
+        }
+        // An AF_INET6 guest socket on an AF_INET host socket keeps its IPv6 options.
+        if (level == IPPROTO_IPV6 && m_host->host_family() != AF_INET6)
+            return sk.ip.set(sk.family, SOCK_STREAM, true, level, name, value);
+        return m_host->setsockopt(level, name, value);
+    }
     switch (level) {
     case SOL_SOCKET:
         TRY(Socket::setsockopt(level, name, value));
@@ -1373,6 +1558,15 @@ Result<void> TcpSocket::setsockopt(int level, int name, std::span<const char> va
 Result<std::vector<char>> TcpSocket::getsockopt(int level, int name, socklen_t room)
 {
     TcpSock& sk = *m_sk;
+    if (m_host) {
+        if (level == SOL_SOCKET
+            && (name == SO_TYPE || name == SO_DOMAIN || name == SO_PROTOCOL || name == SO_LINGER
+                || name == SO_RCVTIMEO_OLD || name == SO_SNDTIMEO_OLD))
+            return Socket::getsockopt(level, name, room);
+        if (level == IPPROTO_IPV6 && m_host->host_family() != AF_INET6)
+            return sk.ip.get(sk.family, SOCK_STREAM, level, name, room);
+        return m_host->getsockopt(level, name, room);
+    }
     switch (level) {
     case SOL_SOCKET:
         if (name == SO_ERROR) {

@@ -130,6 +130,7 @@ struct TcpSock : PortUser, std::enable_shared_from_this<TcpSock> {
 };
 
 class TcpSocket;
+class HostSocket;
 
 class TcpEngine {
 public:
@@ -231,7 +232,10 @@ private:
     friend struct TcpSock;
 };
 
-// The open file of a TCP socket.
+// The open file of a TCP socket. In network mode "host", a connect() to an address
+// outside the sandbox makes it the guest's handle on a host connection: from then
+// on every call goes to its HostSocket (host_socket.h), and the TcpSock stays
+// closed, keeping only the wait queue that the guest's waiters know.
 class TcpSocket final : public Socket {
 public:
     TcpSocket(std::shared_ptr<InetCore> core, std::shared_ptr<TcpSock> sk, int flags);
@@ -259,13 +263,19 @@ public:
     Result<int> bytes_readable() override;
 
     TcpSock& sock() { return *m_sk; }
+    bool host_backed() const { return m_host != nullptr; }
 
 private:
     Result<void> set_tcp_option(int name, std::span<const char> value);
     Result<std::vector<char>> get_tcp_option(int name, socklen_t room);
+    Result<void> connect_host(const IpEndpoint& dst);
+    Result<void> host_connect_again(const Address& addr, bool nonblock);
+    void apply_options(HostSocket& h);
+    void drop_host(bool abort);
 
     std::shared_ptr<InetCore> m_core;
     std::shared_ptr<TcpSock> m_sk;
+    std::unique_ptr<HostSocket> m_host; // after m_sk: it points at m_sk->wq
 };
 
 } // namespace sentry::netstack
