@@ -445,8 +445,12 @@ static void test_sun_path(void)
     a->sun_family = AF_UNIX;
     snprintf(a->sun_path, max, "%s/missing/dir/s", dir);
     printf("  bind in a missing directory: %s\n", err(bind(s, (struct sockaddr*)a, sizeof(struct sockaddr_un))));
-    snprintf(a->sun_path, max, "/proc/version/s");
+    char file[64];
+    snprintf(file, sizeof file, "%s/file", dir);
+    close(open(file, O_CREAT | O_WRONLY, 0644));
+    snprintf(a->sun_path, max, "%s/s", file);
     printf("  bind below a regular file: %s\n", err(bind(s, (struct sockaddr*)a, sizeof(struct sockaddr_un))));
+    unlink(file);
     snprintf(a->sun_path, max, "%s", dir);
     printf("  bind on an existing directory: %s\n", err(bind(s, (struct sockaddr*)a, sizeof(struct sockaddr_un))));
     close(s);

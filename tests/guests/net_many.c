@@ -5,8 +5,8 @@
 // the default range). Prints counts, and that no fd leaked.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,14 +20,10 @@
 
 static int count_fds(void)
 {
-    DIR* d = opendir("/proc/self/fd");
     int n = 0;
-    struct dirent* e;
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n - 1; // the directory's own fd
+    for (int fd = 0; fd < 1024; fd++)
+        n += fcntl(fd, F_GETFD) >= 0;
+    return n;
 }
 
 // The server: accepts N connections one by one; echoes one byte, waits for the

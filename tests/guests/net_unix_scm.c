@@ -499,9 +499,22 @@ static void test_credentials(void)
     printf("  explicit SCM_CREDENTIALS, own pid: %s", err(send_creds(sv[0], getpid(), getuid(), getgid())));
     recv_creds(sv[1], &cr, &found);
     printf(", received pid is ours %s\n", tf(found && cr.pid == getpid()));
-    printf("  explicit, the parent's pid (as root): %s", err(send_creds(sv[0], getppid(), getuid(), getgid())));
+    // Another live process of ours: a child waiting on a pipe.
+    int hold[2];
+    pipe(hold);
+    pid_t other = fork();
+    if (other == 0) {
+        char ch;
+        close(hold[1]);
+        read(hold[0], &ch, 1);
+        _exit(0);
+    }
+    close(hold[0]);
+    printf("  explicit, another process's pid (as root): %s", err(send_creds(sv[0], other, getuid(), getgid())));
     r = recv_creds(sv[1], &cr, &found);
-    printf(", received pid is the parent's %s\n", tf(r > 0 && found && cr.pid == getppid()));
+    printf(", received pid is that process's %s\n", tf(r > 0 && found && cr.pid == other));
+    close(hold[1]);
+    waitpid(other, NULL, 0);
     printf("  explicit, a pid that doesn't exist: %s\n", err(send_creds(sv[0], 0x3ffffff0, getuid(), getgid())));
     printf("  explicit, uid 1234 (as root): %s", err(send_creds(sv[0], getpid(), 1234, getgid())));
     r = recv_creds(sv[1], &cr, &found);
