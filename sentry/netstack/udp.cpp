@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "sentry/netstack/host_socket.h"
+
 namespace sentry::netstack {
 
 namespace {
@@ -128,6 +130,10 @@ Result<void> UdpSocket::autobind()
 // that bind() did not choose.
 void UdpSocket::disconnect()
 {
+    if (m_host_peer) {
+        (void)m_host->connect(std::nullopt);
+        m_host_peer = false;
+    }
     m_connected = false;
     m_remote = {};
     if (!m_addr_locked) {
@@ -190,7 +196,19 @@ Result<void> UdpSocket::connect(const Address& addr, const Cred&, bool)
         return {};
     }
     IpEndpoint dst = TRY(parse_peer(m_family, m_ip.v6only, addr, false));
+    if (outside(dst.addr)) {
+        HostSocket* h = TRY(host_for(dst.addr));
+        TRY(h->connect(dst));
+        m_remote = dst;
+        m_connected = true;
+        m_host_peer = true;
+        return {};
+    }
     IpAddr src = TRY(route_source(dst.addr));
+    if (m_host_peer) {
+        (void)m_host->connect(std::nullopt);
+        m_host_peer = false;
+    }
     TRY(autobind());
     if (!m_addr_locked) {
         m_local.addr = src;
@@ -248,6 +266,16 @@ Result<size_t> UdpSocket::send(std::span<const char> data, SendOptions& opt)
             return Errno(EDESTADDRREQ);
         dst = m_remote;
     }
+    if (outside(dst.addr)) {
+        if (data.size() > (dst.addr.is_v4() ? k_max_v4_payload : k_max_v6_payload))
+            return Errno(EMSGSIZE);
+        if (int e = take_error())
+            return Errno(e);
+        if (m_shutdown & k_send_shutdown)
+            return Errno(EPIPE);
+        HostSocket* h = TRY(host_for(dst.addr));
+        return h->send(data, opt.flags, have_dst || !m_host_peer ? &dst : nullptr);
+    }
     IpAddr route_src = TRY(route_source(dst.addr));
     if (data.size() > (dst.addr.is_v4() ? k_max_v4_payload : k_max_v6_payload))
         return Errno(EMSGSIZE);
@@ -276,6 +304,19 @@ Result<size_t> UdpSocket::recv(const Sink& sink, size_t max, RecvOptions& opt)
         return Errno(EAGAIN);
     if (int e = take_error())
         return Errno(e);
+    if (m_queue.empty() && m_host) {
+        std::optional<IpEndpoint> from;
+        size_t full = 0;
+        auto r = m_host->recv(sink, max, opt.flags, &from, &full, &opt.msg_flags);
+        if (!r.is_error()) {
+            if (from)
+                opt.from = name_of(m_family, *from);
+            opt.full = full;
+            return r;
+        }
+        if (r.error() != Errno(EAGAIN))
+            return r;
+    }
     if (m_queue.empty()) {
         // A blocking reader of a socket shut down for reading returns at once.
         if ((m_shutdown & k_rcv_shutdown) && !nonblocking() && !(opt.flags & MSG_DONTWAIT))
@@ -306,13 +347,21 @@ Result<void> UdpSocket::shutdown(int how)
     if (how < SHUT_RD || how > SHUT_RDWR)
         return Errno(EINVAL);
     m_shutdown |= how + 1;
+    if (m_host)
+        (void)m_host->shutdown(how);
     m_wq.notify(poll_events() | POLLIN | POLLOUT | POLLHUP);
     if (!m_connected)
         return Errno(ENOTCONN);
     return {};
 }
 
-Result<Address> UdpSocket::local_name() { return name_of(m_family, m_local); }
+// A socket that talks only to the outside shows the host socket's name.
+Result<Address> UdpSocket::local_name()
+{
+    if (m_host && (m_host_peer || port == 0))
+        return name_of(m_family, TRY(m_host->local_endpoint()));
+    return name_of(m_family, m_local);
+}
 
 Result<Address> UdpSocket::peer_name()
 {
@@ -333,16 +382,30 @@ uint32_t UdpSocket::poll_events()
         mask |= POLLHUP;
     if (!m_queue.empty())
         mask |= POLLIN | POLLRDNORM;
+    if (m_host)
+        mask |= m_host->poll_events() & (POLLIN | POLLRDNORM | POLLERR);
     return mask;
 }
 
 // SIOCINQ on UDP: the length of the first datagram.
 Result<int> UdpSocket::bytes_readable()
 {
+    if (m_queue.empty() && m_host)
+        return m_host->bytes_readable();
     return m_queue.empty() ? 0 : static_cast<int>(m_queue.front().data.size());
 }
 
 Result<void> UdpSocket::setsockopt(int level, int name, std::span<const char> value)
+{
+    TRY(set_local_option(level, name, value));
+    // The host socket follows, where the option means something to it.
+    if (m_host && !(level == SOL_SOCKET && (name == SO_RCVTIMEO_OLD || name == SO_SNDTIMEO_OLD))
+        && !(level == IPPROTO_IPV6 && m_host->host_family() != AF_INET6))
+        m_host->apply(level, name, value.data(), static_cast<socklen_t>(value.size()));
+    return {};
+}
+
+Result<void> UdpSocket::set_local_option(int level, int name, std::span<const char> value)
 {
     switch (level) {
     case SOL_SOCKET:
@@ -375,6 +438,9 @@ Result<std::vector<char>> UdpSocket::getsockopt(int level, int name, socklen_t r
 {
     switch (level) {
     case SOL_SOCKET:
+        // An ICMP error the host socket heard of, after the sandbox's own.
+        if (name == SO_ERROR && m_error == 0 && m_host)
+            return m_host->getsockopt(level, name, room);
         return Socket::getsockopt(level, name, room);
     case IPPROTO_IP:
     case IPPROTO_IPV6:
@@ -389,6 +455,48 @@ Result<std::vector<char>> UdpSocket::getsockopt(int level, int name, socklen_t r
     default:
         return Errno(ENOPROTOOPT);
     }
+}
+
+} // namespace sentry::netstack
+
+namespace sentry::netstack {
+
+bool UdpSocket::outside(const IpAddr& a) const
+{
+    return m_core->mode == NetworkMode::host && !a.is_loopback() && !m_addr_locked;
+}
+
+// The host socket, opened on first use with what the guest set so far.
+Result<HostSocket*> UdpSocket::host_for(const IpAddr& dst)
+{
+    if (!m_host) {
+        auto h = TRY(HostSocket::open(m_family, SOCK_DGRAM, dst, m_wq));
+        if (m_sndbuf != k_default_buf)
+            h->apply(SOL_SOCKET, SO_SNDBUF, static_cast<int>(m_sndbuf / 2));
+        if (m_rcvbuf != k_default_buf)
+            h->apply(SOL_SOCKET, SO_RCVBUF, static_cast<int>(m_rcvbuf / 2));
+        if (h->host_family() == AF_INET) {
+            if (m_ip.tos)
+                h->apply(IPPROTO_IP, IP_TOS, m_ip.tos);
+            if (m_ip.ttl != -1)
+                h->apply(IPPROTO_IP, IP_TTL, m_ip.ttl);
+            if (m_ip.recverr)
+                h->apply(IPPROTO_IP, IP_RECVERR, 1);
+            if (m_ip.mtu_discover != IP_PMTUDISC_WANT)
+                h->apply(IPPROTO_IP, IP_MTU_DISCOVER, m_ip.mtu_discover);
+        } else {
+            if (m_ip.v6only)
+                h->apply(IPPROTO_IPV6, IPV6_V6ONLY, 1);
+            if (m_ip.recverr)
+                h->apply(IPPROTO_IPV6, IPV6_RECVERR, 1);
+            if (m_ip.unicast_hops != -1)
+                h->apply(IPPROTO_IPV6, IPV6_UNICAST_HOPS, m_ip.unicast_hops);
+        }
+        m_host = std::move(h);
+    }
+    if (!m_host->reaches(dst))
+        return Errno(ENETUNREACH);
+    return m_host.get();
 }
 
 } // namespace sentry::netstack

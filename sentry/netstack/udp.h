@@ -7,6 +7,11 @@
 // datagram to a port nobody has bound is what an ICMP port unreachable reports
 // on Linux: a connected sender gets ECONNREFUSED on its next call, an
 // unconnected one nothing.
+//
+// In network mode "host", datagrams to addresses outside the sandbox go through a
+// host UDP socket that the guest socket opens on first use (host_socket.h), and
+// what that socket receives is read after the sandbox's own queue; a connect() to
+// such an address connects the host socket, whose name getsockname() shows.
 
 #include <deque>
 #include <memory>
@@ -17,6 +22,7 @@
 namespace sentry::netstack {
 
 class UdpSocket;
+class HostSocket;
 
 class UdpEngine {
 public:
@@ -74,6 +80,11 @@ private:
     };
 
     Result<void> autobind();
+    // Whether traffic to `a` leaves the sandbox (host mode, not a loopback address,
+    // and a socket not bound to a loopback address).
+    bool outside(const IpAddr& a) const;
+    Result<HostSocket*> host_for(const IpAddr& dst);
+    Result<void> set_local_option(int level, int name, std::span<const char> value);
     void disconnect();
     IpAddr wildcard() const { return m_family == AF_INET ? IpAddr::v4_any() : IpAddr::v6_any(); }
 
@@ -90,6 +101,8 @@ private:
     IpOptions m_ip;
     int m_udp_cork = 0, m_udp_segment = 0, m_udp_gro = 0;
     vfs::WaitQueue m_wq;
+    std::unique_ptr<HostSocket> m_host; // after m_wq: it points at it
+    bool m_host_peer = false;           // connected through m_host
 };
 
 } // namespace sentry::netstack
