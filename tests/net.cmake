@@ -21,15 +21,11 @@ foreach(guest IN LISTS SENTRY_NET_GUESTS)
   endif()
 endforeach()
 
+# The part of net_unix_scm that needs setuid() (an unprivileged sender's SCM_CREDENTIALS).
+add_test(NAME diff_guest_net_unix_scm_nobody COMMAND ${DIFFTEST} $<TARGET_FILE:guest_net_unix_scm> --as-nobody)
+# 10,000 connections leave no object alive in the sentry (SENTRY_STATS at exit).
+add_test(NAME e2e_net_leaks COMMAND bash ${E2E}/net_leaks.sh $<TARGET_FILE:sentry> $<TARGET_FILE:guest_net_many>)
+
 # Tests listed in SENTRY_NET_PENDING wait for the capability they need (label pending).
-set(SENTRY_NET_PENDING
-  diff_guest_net_tcp_close
-  diff_guest_net_unix_named
-  diff_guest_net_tcp_basic
-  diff_guest_net_unix_scm
-  diff_guest_net_unix_close
-  diff_guest_net_udp
-  diff_guest_net_bad
-  diff_guest_net_bulk
-  diff_guest_net_many
-  diff_guest_net_epoll)
+# diff_guest_net_unix_scm_nobody: setuid() to another user is not emulated (issue 7).
+set(SENTRY_NET_PENDING diff_guest_net_unix_scm_nobody)

@@ -86,9 +86,21 @@ Result<void> Socket::setsockopt(int level, int name, std::span<const char> value
         return {};
     }
     if (name == SO_RCVTIMEO_OLD || name == SO_SNDTIMEO_OLD) {
+        // Linux sock_set_timeout(): tv_usec out of range is EDOM, {0, 0} waits
+        // forever, a negative time does not wait at all (reads back as {0, 0}).
         if (value.size() < sizeof(struct timeval))
             return Errno(EINVAL);
-        return {}; // accepted; see docs/STATUS.md (timeouts are not enforced)
+        struct timeval tv;
+        std::memcpy(&tv, value.data(), sizeof tv);
+        if (tv.tv_usec < 0 || tv.tv_usec >= 1000000)
+            return Errno(EDOM);
+        std::chrono::nanoseconds d{0};
+        if (tv.tv_sec < 0)
+            d = std::chrono::nanoseconds(-1);
+        else if (tv.tv_sec > 0 || (tv.tv_sec == 0 && tv.tv_usec > 0))
+            d = std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec);
+        (name == SO_RCVTIMEO_OLD ? m_rcvtimeo : m_sndtimeo) = d;
+        return {};
     }
     if (value.size() < sizeof(int))
         return Errno(EINVAL);
@@ -132,7 +144,18 @@ Result<std::vector<char>> Socket::getsockopt(int level, int name, socklen_t room
     case SO_SNDLOWAT: v = 1; break;
     case SO_BROADCAST: case SO_OOBINLINE: case SO_DONTROUTE: case SO_PRIORITY: v = 0; break;
     case SO_LINGER: return bytes_of(m_linger, room);
-    case SO_RCVTIMEO_OLD: case SO_SNDTIMEO_OLD: return bytes_of(timeval{}, room);
+    case SO_PEERCRED: {
+        // Linux cred_to_ucred(): no peer is pid 0 and ids -1.
+        struct ucred c {0, static_cast<uid_t>(-1), static_cast<gid_t>(-1)};
+        if (auto p = peer_cred())
+            c = {p->pid, p->uid, p->gid};
+        return bytes_of(c, room);
+    }
+    case SO_RCVTIMEO_OLD: case SO_SNDTIMEO_OLD: {
+        auto d = std::max(name == SO_RCVTIMEO_OLD ? m_rcvtimeo : m_sndtimeo, std::chrono::nanoseconds(0));
+        auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+        return bytes_of(timeval{us / 1000000, us % 1000000}, room);
+    }
     default: return Errno(ENOPROTOOPT);
     }
     return bytes_of(v, room);

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -126,6 +127,8 @@ public:
     // fall back to it. getsockopt writes at most `room` bytes of the value.
     virtual Result<void> setsockopt(int level, int name, std::span<const char> value);
     virtual Result<std::vector<char>> getsockopt(int level, int name, socklen_t room);
+    // SO_PEERCRED: who is at the other end (unix sockets know; others: nobody).
+    virtual std::optional<Cred> peer_cred() const { return std::nullopt; }
 
     // vfs::File: read/write are recv/send with no flags.
     Result<size_t> read(std::span<char> buf) override;
@@ -143,6 +146,9 @@ public:
     bool passcred() const { return m_passcred; }
     bool reuseaddr() const { return m_reuseaddr; }
     bool reuseport() const { return m_reuseport; }
+    // SO_RCVTIMEO/SO_SNDTIMEO: how long a blocking call waits (0: forever).
+    std::chrono::nanoseconds rcvtimeo() const { return m_rcvtimeo; }
+    std::chrono::nanoseconds sndtimeo() const { return m_sndtimeo; }
 
     static constexpr size_t k_default_buf = 212992; // net.core.[rw]mem_default
 
@@ -163,6 +169,8 @@ protected:
     bool m_keepalive = false;
     bool m_listening = false;
     struct linger m_linger {};
+    std::chrono::nanoseconds m_rcvtimeo{0};
+    std::chrono::nanoseconds m_sndtimeo{0};
     int m_rcvlowat = 1;
 
 private:

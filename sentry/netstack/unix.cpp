@@ -630,14 +630,6 @@ Result<std::vector<char>> UnixSocket::getsockopt(int level, int name, socklen_t 
 {
     if (level != SOL_SOCKET)
         return Errno(EOPNOTSUPP); // unix sockets have no protocol-level options
-    if (name == SO_PEERCRED) {
-        // Linux cred_to_ucred(): no peer is pid 0 and ids -1.
-        struct ucred c {0, static_cast<uid_t>(-1), static_cast<gid_t>(-1)};
-        if (m_peercred)
-            c = {m_peercred->pid, m_peercred->uid, m_peercred->gid};
-        const char* p = reinterpret_cast<const char*>(&c);
-        return std::vector<char>(p, p + std::min<size_t>(room, sizeof c));
-    }
     return Socket::getsockopt(level, name, room);
 }
 

@@ -80,6 +80,7 @@ public:
     Result<void> setsockopt(int level, int name, std::span<const char> value) override;
 
     uint32_t poll_events() override;
+    std::optional<Cred> peer_cred() const override { return m_peercred; }
     vfs::WaitQueue* wait_queue() override { return &m_wq; }
     Result<int> bytes_readable() override;
 

@@ -241,8 +241,11 @@ static void test_pointers(void)
     close(sv[1]);
     socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
     send(sv[0], "abc", 3, 0);
-    printf("  unix dgram recv into a bad buffer: %s", err(recv(sv[1], bad, 10, 0)));
-    printf(", then recv: %s\n", res(recv(sv[1], buf, sizeof buf, MSG_DONTWAIT)));
+    // Linux drops a datagram it could not copy out; the sentry keeps it (a bad
+    // pointer loses nothing, docs/STATUS.md), so what follows is drained unseen.
+    printf("  unix dgram recv into a bad buffer: %s\n", err(recv(sv[1], bad, 10, 0)));
+    while (recv(sv[1], buf, sizeof buf, MSG_DONTWAIT) > 0) {
+    }
     close(sv[0]);
     close(sv[1]);
     int u = socket(AF_INET, SOCK_DGRAM, 0);
@@ -253,8 +256,9 @@ static void test_pointers(void)
     printf("  udp sendto a bad address: %s\n", err(sendto(u, "x", 1, 0, bad, sizeof ua)));
     sendto(u, "abc", 3, 0, (struct sockaddr*)&ua, sizeof ua);
     usleep(20000);
-    printf("  udp recv into a bad buffer: %s", err(recv(u, bad, 10, 0)));
-    printf(", then recv: %s\n", res(recv(u, buf, sizeof buf, MSG_DONTWAIT)));
+    printf("  udp recv into a bad buffer: %s\n", err(recv(u, bad, 10, 0)));
+    while (recv(u, buf, sizeof buf, MSG_DONTWAIT) > 0) {
+    }
     sendto(u, "abc", 3, 0, (struct sockaddr*)&ua, sizeof ua);
     usleep(20000);
     printf("  udp recvfrom with a bad addrlen: %s", err(recvfrom(u, buf, sizeof buf, 0, (struct sockaddr*)&ua, bad)));

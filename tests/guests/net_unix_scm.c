@@ -453,6 +453,8 @@ static long send_creds(int sock, pid_t pid, uid_t uid, gid_t gid)
     return sendmsg(sock, &m, 0);
 }
 
+static int as_nobody;
+
 static void test_credentials(void)
 {
     printf("SCM_CREDENTIALS\n");
@@ -519,8 +521,10 @@ static void test_credentials(void)
     printf("  explicit, uid 1234 (as root): %s", err(send_creds(sv[0], getpid(), 1234, getgid())));
     r = recv_creds(sv[1], &cr, &found);
     printf(", received uid %d\n", r > 0 && found ? (int)cr.uid : -1);
-    // As an unprivileged user in a child: a foreign pid is EPERM.
-    child = fork();
+    // As an unprivileged user in a child: a foreign pid is EPERM. It needs
+    // setuid(), which the sandbox does not emulate yet (issue 7's presented ids):
+    // only `net_unix_scm --as-nobody` runs it (diff_guest_net_unix_scm_nobody).
+    child = as_nobody ? fork() : -1;
     if (child == 0) {
         if (setgid(65534) || setuid(65534)) {
             printf("  setuid failed\n");
@@ -531,9 +535,11 @@ static void test_credentials(void)
         printf(", uid 0: %s\n", err(send_creds(sv[0], getpid(), 0, getgid())));
         _exit(0);
     }
-    waitpid(child, NULL, 0);
-    r = recv_creds(sv[1], &cr, &found);
-    printf("  nobody's message: creds uid %d gid %d\n", found ? (int)cr.uid : -1, found ? (int)cr.gid : -1);
+    if (child > 0) {
+        waitpid(child, NULL, 0);
+        r = recv_creds(sv[1], &cr, &found);
+        printf("  nobody's message: creds uid %d gid %d\n", found ? (int)cr.uid : -1, found ? (int)cr.gid : -1);
+    }
     close(sv[0]);
     close(sv[1]);
 
@@ -619,9 +625,10 @@ static void test_peercred(void)
     close(t);
 }
 
-int main(void)
+int main(int argc, char** argv)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
+    as_nobody = argc > 1 && strcmp(argv[1], "--as-nobody") == 0;
     test_rights_kinds();
     test_rights_limits();
     test_in_flight();

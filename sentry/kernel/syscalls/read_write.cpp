@@ -251,7 +251,7 @@ using Writer = std::function<Result<size_t>(std::span<const char>)>;
 // `msg_flags` >= 0: a send(2)-family call (MSG_DONTWAIT, MSG_NOSIGNAL) whose data
 // goes through `send`.
 SyscallOutcome do_write(Task& t, int fd, const std::vector<Segment>& segs, off_t pos, int msg_flags = -1,
-    const Writer* send = nullptr)
+    const Writer* send = nullptr, std::chrono::nanoseconds timeo = {})
 {
     auto f = TRY(held_file(t, fd));
     // write(2) on a socket is a send with no flags, still from this task (the
@@ -263,6 +263,7 @@ SyscallOutcome do_write(Task& t, int fd, const std::vector<Segment>& segs, off_t
             plain.cred = socket_cred(t);
             plain_send = [sock, &plain](std::span<const char> d) { return sock->send(d, plain); };
             send = &plain_send;
+            timeo = sock->sndtimeo();
         }
     }
     if (msg_flags < 0 && !f->writable())
@@ -299,6 +300,9 @@ SyscallOutcome do_write(Task& t, int fd, const std::vector<Segment>& segs, off_t
         if (r.is_error()) {
             if (r.error() == Errno(EAGAIN) && !nonblock && f->wait_queue()) {
                 progress.done = done;
+                if (timeo.count())
+                    return park_socket(t, timeo, {{f->wait_queue(), POLLOUT | POLLERR}},
+                        done > 0 ? static_cast<long>(done) : -EAGAIN);
                 return SyscallOutcome::block({{f->wait_queue(), POLLOUT | POLLERR}});
             }
             return finish_write(t, done, r.error(), sigpipe);
@@ -329,7 +333,10 @@ SyscallOutcome do_recv(Task& t, int fd, const std::vector<Segment>& segs, int fl
     size_t want = total_len(segs);
     auto& p = t.progress();
     size_t done = p.done;
-    auto park = [&] { return SyscallOutcome::block({{f->wait_queue(), POLLIN | POLLHUP | POLLRDHUP | POLLERR}}); };
+    auto park = [&] {
+        return park_socket(t, sock->rcvtimeo(), {{f->wait_queue(), POLLIN | POLLHUP | POLLRDHUP | POLLERR}},
+            p.done > 0 ? static_cast<long>(p.done) : -EAGAIN);
+    };
     if (sock->type() != SOCK_STREAM) {
         auto r = sock->recv([&](std::span<const char> d) { return scatter_at(t, segs, 0, d); }, want, opt);
         if (r.is_error()) {
@@ -559,7 +566,7 @@ SyscallOutcome do_send(Task& t, int fd, const std::vector<Segment>& segs, int fl
     opt.control = t.progress().done == 0 ? control : nullptr;
     opt.cred = socket_cred(t);
     Writer send = [&](std::span<const char> d) { return s->send(d, opt); };
-    return do_write(t, fd, segs, -1, flags, &send);
+    return do_write(t, fd, segs, -1, flags, &send, s->sndtimeo());
 }
 
 // Linux put_cmsg() and scm_detach_fds(): what fits of the credentials and files

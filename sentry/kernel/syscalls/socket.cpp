@@ -50,6 +50,25 @@ Result<netstack::Address> copy_sockaddr(Task& t, uint64_t addr, int64_t len)
     return a;
 }
 
+// Linux sock_rcvtimeo()/sock_sndtimeo(): a socket timeout bounds the wait, and a
+// signal ends a bounded wait with EINTR instead of a restart (sock_intr_errno()).
+SyscallOutcome park_socket(Task& t, std::chrono::nanoseconds timeo,
+    std::vector<std::pair<vfs::WaitQueue*, uint32_t>> queues, long timed_out)
+{
+    if (timeo.count() == 0)
+        return SyscallOutcome::block(std::move(queues));
+    if (timeo.count() < 0)
+        return timed_out;
+    auto& p = t.progress();
+    auto now = std::chrono::steady_clock::now();
+    if (!p.deadline)
+        p.deadline = now + timeo;
+    else if (now >= *p.deadline)
+        return timed_out;
+    p.restart_code = EINTR;
+    return SyscallOutcome::block(std::move(queues), p.deadline);
+}
+
 namespace {
 
 constexpr socklen_t k_sun_path_off = offsetof(struct sockaddr_un, sun_path);
@@ -247,7 +266,7 @@ SyscallOutcome do_accept(Task& t, int fd, uint64_t addr, uint64_t addrlen, int f
     auto r = s->accept(flags & SOCK_NONBLOCK ? O_NONBLOCK : 0);
     if (r.is_error()) {
         if (r.error() == Errno(EAGAIN) && !s->nonblocking())
-            return SyscallOutcome::block({{s->wait_queue(), POLLIN | POLLERR | POLLHUP}});
+            return park_socket(t, s->rcvtimeo(), {{s->wait_queue(), POLLIN | POLLERR | POLLHUP}}, -EAGAIN);
         return r.error();
     }
     auto conn = r.value();
@@ -279,7 +298,7 @@ SENTRY_SYSCALL(connect)
     if (p.started) {
         auto r = s->connect_result();
         if (r.is_error() && r.error() == Errno(EAGAIN))
-            return SyscallOutcome::block({{s->wait_queue(), POLLOUT | POLLERR | POLLHUP}});
+            return park_socket(t, s->sndtimeo(), {{s->wait_queue(), POLLOUT | POLLERR | POLLHUP}}, -EINPROGRESS);
         return SyscallOutcome(r);
     }
     auto a = TRY(copy_sockaddr(t, args.arg(1), args.as_long(2)));
@@ -289,10 +308,11 @@ SENTRY_SYSCALL(connect)
     if (r.is_error() && !nonblock) {
         if (r.error() == Errno(EINPROGRESS)) {
             p.started = true;
-            return SyscallOutcome::block({{s->wait_queue(), POLLOUT | POLLERR | POLLHUP}});
+            return park_socket(t, s->sndtimeo(), {{s->wait_queue(), POLLOUT | POLLERR | POLLHUP}}, -EINPROGRESS);
         }
         if (r.error() == Errno(EAGAIN))
-            return SyscallOutcome::block({{s->connect_queue(), POLLOUT}, {s->wait_queue(), POLLERR | POLLHUP}});
+            return park_socket(t, s->sndtimeo(), {{s->connect_queue(), POLLOUT}, {s->wait_queue(), POLLERR | POLLHUP}},
+                -EAGAIN);
     }
     return SyscallOutcome(r);
 }

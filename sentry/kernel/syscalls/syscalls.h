@@ -261,6 +261,10 @@ netstack::Cred socket_cred(Task& t);
 Result<netstack::Address> copy_sockaddr(Task& t, uint64_t addr, int64_t len);
 // An AF_UNIX pathname peer for connect/sendto: fills in the socket node it names.
 Result<void> resolve_unix_peer(Task& t, netstack::Socket& s, netstack::Address& a);
+// Park a blocking socket call, bounded by SO_RCVTIMEO/SO_SNDTIMEO `timeo` (0:
+// forever, negative: no wait): once it passes the call returns `timed_out`.
+SyscallOutcome park_socket(Task& t, std::chrono::nanoseconds timeo,
+    std::vector<std::pair<vfs::WaitQueue*, uint32_t>> queues, long timed_out);
 SENTRY_SYSCALL(socket);
 SENTRY_SYSCALL(socketpair);
 SENTRY_SYSCALL(bind);
