@@ -1,19 +1,14 @@
 # Issue 6: the netstack. Guests tests/guests/net_*.c are built and compared natively
 # and under the sentry like the others; real programs (python3 http.server, redis)
 # have e2e tests of their own.
-# This file is included after tests/CMakeLists.txt's own guest loops, so it builds and
-# registers its guests itself, the same way.
+# This file is included after tests/CMakeLists.txt's own guest loops, so it builds
+# (sentry_add_guest) and registers its guests itself.
 set(SENTRY_NET_GUESTS net_tcp_close net_unix_named net_tcp_basic net_unix_scm net_unix_close net_udp
   net_bad net_bulk net_many net_epoll)
 # Guests that move 100 MB or open 10,000 connections: more time under the sentry.
 set(SENTRY_NET_SLOW_GUESTS net_bulk net_many)
 foreach(guest IN LISTS SENTRY_NET_GUESTS)
-  add_executable(guest_${guest} guests/${guest}.c)
-  target_compile_options(guest_${guest} PRIVATE -O2)
-  target_link_libraries(guest_${guest} PRIVATE Threads::Threads)
-  set_target_properties(guest_${guest} PROPERTIES
-    OUTPUT_NAME ${guest}
-    RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/guests)
+  sentry_add_guest(${guest})
   if(guest IN_LIST SENTRY_NET_SLOW_GUESTS)
     add_test(NAME diff_guest_${guest} COMMAND bash ${E2E}/difftest.sh --timeout 120 $<TARGET_FILE:sentry> -- $<TARGET_FILE:guest_${guest}>)
   else()
