@@ -205,6 +205,7 @@ Result<void> UdpSocket::connect(const Address& addr, const Cred&, bool)
         return {};
     }
     IpAddr src = TRY(route_source(dst.addr));
+    m_used_inside = true;
     if (m_host_peer) {
         (void)m_host->connect(std::nullopt);
         m_host_peer = false;
@@ -277,6 +278,7 @@ Result<size_t> UdpSocket::send(std::span<const char> data, SendOptions& opt)
         return h->send(data, opt.flags, have_dst || !m_host_peer ? &dst : nullptr);
     }
     IpAddr route_src = TRY(route_source(dst.addr));
+    m_used_inside = true;
     if (data.size() > (dst.addr.is_v4() ? k_max_v4_payload : k_max_v6_payload))
         return Errno(EMSGSIZE);
     // sock_alloc_send_pskb(): a pending error first, then a shut down sender.
@@ -355,10 +357,11 @@ Result<void> UdpSocket::shutdown(int how)
     return {};
 }
 
-// A socket that talks only to the outside shows the host socket's name.
+// A socket that talks only to the outside shows the host socket's name (its
+// sandbox port, taken at the first send, is known to no one).
 Result<Address> UdpSocket::local_name()
 {
-    if (m_host && (m_host_peer || port == 0))
+    if (m_host && (m_host_peer || (!m_port_locked && !m_used_inside)))
         return name_of(m_family, TRY(m_host->local_endpoint()));
     return name_of(m_family, m_local);
 }

@@ -103,6 +103,7 @@ private:
     vfs::WaitQueue m_wq;
     std::unique_ptr<HostSocket> m_host; // after m_wq: it points at it
     bool m_host_peer = false;           // connected through m_host
+    bool m_used_inside = false;         // has sent to (or connected to) a sandbox address
 };
 
 } // namespace sentry::netstack
