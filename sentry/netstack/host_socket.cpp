@@ -227,6 +227,8 @@ Result<size_t> HostSocket::recv(const vfs::File::Sink& sink, size_t max, int fla
         size_t took = n ? sink(std::span<const char>(buf.data(), n)) : 0;
         if (took < n && !(flags & MSG_PEEK))
             m_stash.assign(buf.begin() + static_cast<long>(took), buf.begin() + static_cast<long>(n));
+        if (n && took == 0)
+            return Errno(EFAULT); // not 0: that would read as the end of the stream
         return took;
     }
     size_t copied = std::min(n, want);
