@@ -1579,11 +1579,9 @@ Result<std::vector<char>> TcpSocket::getsockopt(int level, int name, socklen_t r
         return Socket::getsockopt(level, name, room);
     case IPPROTO_TCP:
         return get_tcp_option(name, room);
-    case IPPROTO_IP:
-    case IPPROTO_IPV6:
-        return sk.ip.get(sk.family, SOCK_STREAM, level, name, room);
     default:
-        return Errno(ENOPROTOOPT);
+        // IP, IPv6, and the answer for any other level (ip_getsockopt()/ipv6_getsockopt()).
+        return sk.ip.get(sk.family, SOCK_STREAM, level, name, room);
     }
 }
 
