@@ -36,20 +36,10 @@ std::span<char> scratch(size_t n)
 
 std::optional<Address> host_sockaddr(int family, const IpEndpoint& ep)
 {
-    if (family == AF_INET) {
-        if (!ep.addr.is_v4())
-            return std::nullopt;
-        sockaddr_in sin{};
-        sin.sin_family = AF_INET;
-        sin.sin_port = htons(ep.port);
-        sin.sin_addr.s_addr = ep.addr.v4();
-        return Address::of(sin);
-    }
-    sockaddr_in6 sin6{};
-    sin6.sin6_family = AF_INET6;
-    sin6.sin6_port = htons(ep.port);
-    sin6.sin6_addr = ep.addr.a;
-    return Address::of(sin6);
+    // An IPv4 host socket cannot name an IPv6 peer; otherwise the guest's form.
+    if (family == AF_INET && !ep.addr.is_v4())
+        return std::nullopt;
+    return name_of(family, ep);
 }
 
 std::optional<IpEndpoint> endpoint_of(const sockaddr_storage& ss, socklen_t len)

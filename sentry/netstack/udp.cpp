@@ -267,25 +267,23 @@ Result<size_t> UdpSocket::send(std::span<const char> data, SendOptions& opt)
             return Errno(EDESTADDRREQ);
         dst = m_remote;
     }
-    if (outside(dst.addr)) {
-        if (data.size() > (dst.addr.is_v4() ? k_max_v4_payload : k_max_v6_payload))
-            return Errno(EMSGSIZE);
-        if (int e = take_error())
-            return Errno(e);
-        if (m_shutdown & k_send_shutdown)
-            return Errno(EPIPE);
-        HostSocket* h = TRY(host_for(dst.addr));
-        return h->send(data, opt.flags, have_dst || !m_host_peer ? &dst : nullptr);
-    }
-    IpAddr route_src = TRY(route_source(dst.addr));
-    m_used_inside = true;
+    // The route first (the sandbox's own, unless the host carries it), then the size
+    // (ip_append_data()), then sock_alloc_send_pskb(): a pending error, a shut down sender.
+    bool out = outside(dst.addr);
+    IpAddr route_src;
+    if (!out)
+        route_src = TRY(route_source(dst.addr));
     if (data.size() > (dst.addr.is_v4() ? k_max_v4_payload : k_max_v6_payload))
         return Errno(EMSGSIZE);
-    // sock_alloc_send_pskb(): a pending error first, then a shut down sender.
     if (int e = take_error())
         return Errno(e);
     if (m_shutdown & k_send_shutdown)
         return Errno(EPIPE);
+    if (out) {
+        HostSocket* h = TRY(host_for(dst.addr));
+        return h->send(data, opt.flags, have_dst || !m_host_peer ? &dst : nullptr);
+    }
+    m_used_inside = true;
     TRY(autobind());
     IpEndpoint src{m_addr_locked || !bound_addr.is_any() ? m_local.addr : route_src, m_local.port};
     if (src.addr.is_v4() != dst.addr.is_v4())
