@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
+#include <fstream>
 #include <sstream>
 
 #include "sentry/kernel/kernel.h"
@@ -99,6 +100,8 @@ int main(int argc, char** argv)
     run->add_flag("--strace", strace, "print each syscall with its arguments and result on stderr");
     run->add_option("--strace-syscalls", strace_syscalls, "only trace these syscalls (comma separated names)");
     run->add_option("--config", config, "JSON policy file");
+    std::string report;
+    run->add_option("--report", report, "write a JSON report of the run to this file at exit");
     run->add_flag("--debug", debug, "log the sentry's own decisions on stderr");
     std::string network = "loopback";
     run->add_option("--network", network,
@@ -162,11 +165,20 @@ int main(int argc, char** argv)
     for (char** e = environ; *e; ++e)
         envp.emplace_back(*e);
 
+    opts.sample_usage = !report.empty();
     sentry::kernel::Kernel kernel(opts);
     int status = kernel.run(path, guest, envp, why);
     if (!why.empty()) {
         fmt::print(stderr, "sentry: {}\n", why);
         return k_exit_sentry_error;
+    }
+    if (!report.empty()) {
+        std::ofstream out(report);
+        out << kernel.report().dump(2) << "\n";
+        if (!out) {
+            fmt::print(stderr, "sentry: --report: cannot write {}\n", report);
+            return k_exit_sentry_error;
+        }
     }
     return status;
 }

@@ -32,7 +32,8 @@ namespace {
 // Signals the sentry itself listens to, besides SIGCHLD: requests to stop (from a
 // user or the terminal) and the terminal's job-control signals, which it routes to
 // the guests.
-constexpr int k_host_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH, SIGCONT};
+// SIGALRM is the limits' watchdog (limits.cpp), not a request to stop.
+constexpr int k_host_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH, SIGCONT, SIGALRM};
 
 // Recorded by the handler of those signals when one interrupts a blocking waitpid
 // (the handler consumes it, so the signalfd never sees it); si_code tells the
@@ -110,6 +111,9 @@ void Kernel::on_host_signal(int sig, int code)
         return;
     case SIGTERM:
         break;
+    case SIGALRM:
+        check_limits();
+        return;
     default:
         return; // SIGTTIN/SIGTTOU: the sentry's own background use of the terminal
     }
@@ -217,8 +221,11 @@ int Kernel::run(const std::string& path, const std::vector<std::string>& argv,
     g->fds = std::make_shared<FdTable>();
     for (int fd = 0; fd <= 2; ++fd) {
         auto f = vfs::HostFile::from_inherited(fd);
-        if (!f.is_error())
-            g->fds->install_at(fd, f.value(), false);
+        if (f.is_error())
+            continue;
+        g->fds->install_at(fd, f.value(), false);
+        if (fd > 0)
+            m_output_files.push_back(f.value().get()); // the output limit counts these
     }
     g->fs = std::make_shared<FsContext>();
     g->fs->cwd_fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -228,6 +235,9 @@ int Kernel::run(const std::string& path, const std::vector<std::string>& argv,
     g->sighand = std::make_shared<signals::SignalHandlers>();
     for (int r = 0; r < RLIM_NLIMITS; ++r)
         getrlimit(static_cast<__rlimit_resource>(r), &g->rlimits[static_cast<size_t>(r)]);
+    if (auto n = m_opts.limits.open_files)
+        g->rlimits[RLIMIT_NOFILE] = {static_cast<rlim_t>(*n), static_cast<rlim_t>(*n)};
+    m_started = std::chrono::steady_clock::now();
 
     auto child = ptrace::spawn_seized(path, argv, envp, why);
     if (child.is_error())
@@ -246,6 +256,7 @@ int Kernel::run(const std::string& path, const std::vector<std::string>& argv,
     Task* t = create_task(child.value(), g, vpid);
     t->set_state(Task::State::New);
 
+    start_watchdog();
     auto& io = event_loop();
     boost::asio::posix::stream_descriptor sigs(io, dup(m_sigfd));
     bool sig_armed = false;
@@ -308,6 +319,8 @@ int Kernel::run(const std::string& path, const std::vector<std::string>& argv,
             arm();
         io.run_one();
     }
+    stop_watchdog();
+    m_run_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_started).count();
     write_census();
     if (const char* st = getenv("SENTRY_STATS"); st && *st)
         // The netstack's live objects once every guest is gone: unix sockets must be
@@ -504,8 +517,10 @@ void Kernel::run_handler(Task& t)
 {
     const SyscallArgs& args = t.syscall_args();
     ++m_stats.syscalls;
-    if (args.nr >= 0 && args.nr < static_cast<long>(m_census.size()))
+    if (args.nr >= 0 && args.nr < static_cast<long>(m_census.size())) {
         m_census.set(static_cast<size_t>(args.nr));
+        ++m_syscall_counts[static_cast<size_t>(args.nr)];
+    }
     const SyscallEntry* e = syscall_entry(args.nr);
     if (!e || !e->handler) {
         log_unsupported(args.nr);
@@ -853,6 +868,13 @@ void Kernel::on_task_gone(pid_t tid, const ptrace::Stop& stop)
     destroy_task(t);
     if (!g->tasks.empty())
         return;
+    // The process's usage is final: the sandbox's totals for limits and the report.
+    double user = g->self_usage.ru_utime.tv_sec + g->self_usage.ru_utime.tv_usec / 1e6;
+    double sys = g->self_usage.ru_stime.tv_sec + g->self_usage.ru_stime.tv_usec / 1e6;
+    m_gone_user += user;
+    m_gone_sys += sys;
+    m_gone_cpu += user + sys;
+    m_peak_rss = std::max(m_peak_rss, static_cast<uint64_t>(g->self_usage.ru_maxrss) * 1024);
     if (!g->exiting) {
         // Died without the emulated kernel deciding it (exit of the last thread, or
         // killed from outside).
@@ -878,6 +900,8 @@ void Kernel::become_zombie(std::shared_ptr<ThreadGroup> g)
     auto init = m_init.lock();
     if (g == init) {
         int st = g->wait_status;
+        m_init_status = st;
+        m_init_status_known = true;
         if (!m_done)
             m_exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
         m_init_hold.reset();

@@ -21,6 +21,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include <array>
+#include <chrono>
+#include <optional>
+#include <ctime>
+#include <nlohmann/json.hpp>
+
 #include "sentry/netstack/inet.h"
 #include "sentry/kernel/task.h"
 
@@ -32,11 +38,26 @@ namespace sentry::kernel {
 
 class Terminal;
 
+// Limits on the whole sandbox (a policy's `limits`). A run that crosses one of the
+// first five is ended (every guest killed) and the report names the limit; open
+// files and file size are the guests' RLIMIT_NOFILE and RLIMIT_FSIZE.
+struct SandboxLimits {
+    std::optional<double> wall_time;  // seconds since the first guest started
+    std::optional<double> cpu_time;   // seconds of CPU, all guests together
+    std::optional<uint64_t> memory;   // bytes resident, all guests together
+    std::optional<uint64_t> tasks;    // threads alive at once
+    std::optional<uint64_t> output;   // bytes written to the sentry's stdout and stderr
+    std::optional<uint64_t> open_files;
+    std::optional<uint64_t> file_size;
+};
+
 struct KernelOptions {
     bool strace = false;
     std::set<long> strace_only; // empty: all syscalls
     bool debug = false;
     netstack::NetworkMode network = netstack::NetworkMode::loopback;
+    SandboxLimits limits;
+    bool sample_usage = false; // sample CPU and memory for the report even without limits
 };
 
 class Kernel {
@@ -51,6 +72,17 @@ public:
             const std::vector<std::string>& envp, std::string& why);
 
     const KernelOptions& options() const { return m_opts; }
+
+    // After run(): what happened, as `sentry run --report` writes it (JSON).
+    nlohmann::json report() const;
+    // The limit that ended the run, or empty.
+    const std::string& limit_hit() const { return m_limit_hit; }
+    // The exit status of a run that a limit ended.
+    static constexpr int k_exit_limit = 124;
+    // Bytes a guest wrote to the sentry's stdout/stderr (the output limit).
+    void count_output(const vfs::File& f, size_t n);
+    // Whether one more task would cross the sandbox's task limit (it then ends).
+    bool task_limit_reached();
 
     // --- services for syscall handlers ---
     // A live thread by virtual tid (not one that has called exit(2)).
@@ -186,6 +218,29 @@ private:
     // Which syscall numbers guests made (for docs/STATUS.md's census of tests).
     std::bitset<512> m_census;
     // Counters for SENTRY_STATS (benchmarks: ptrace stops per operation).
+    // limits.cpp
+    void start_watchdog();
+    void stop_watchdog();
+    void check_limits();
+    void end_by_limit(const char* which);
+    struct CpuMem {
+        double cpu = 0;      // seconds, live and gone guests
+        uint64_t rss = 0;    // bytes resident now
+    };
+    CpuMem measure();
+    std::chrono::steady_clock::time_point m_started{};
+    double m_run_seconds = 0;
+    timer_t m_watchdog{};
+    bool m_watchdog_on = false;
+    std::string m_limit_hit;
+    int m_init_status = 0; // the first process's wait status, once it has ended
+    bool m_init_status_known = false;
+    double m_gone_cpu = 0;       // CPU seconds of processes whose last thread is gone
+    double m_gone_user = 0, m_gone_sys = 0;
+    uint64_t m_peak_rss = 0;
+    uint64_t m_output_bytes = 0;
+    std::vector<const vfs::File*> m_output_files;
+    std::array<uint64_t, 512> m_syscall_counts{};
     struct Stats {
         uint64_t stops = 0, syscalls = 0, injections = 0, signals = 0;
     } m_stats;

@@ -95,7 +95,7 @@ bool over_nproc_limit(Task& t)
 // child's virtual tid.
 SyscallOutcome inject_clone(Task& t, long nr, std::array<uint64_t, 6> args, Kernel::CloneRequest req)
 {
-    if (over_nproc_limit(t))
+    if (over_nproc_limit(t) || t.kernel().task_limit_reached())
         return Errno(EAGAIN);
     t.kernel().set_pending_clone(t, req);
     t.m_forking = true;

@@ -308,6 +308,7 @@ SyscallOutcome do_write(Task& t, int fd, const std::vector<Segment>& segs, off_t
             return finish_write(t, done, r.error(), sigpipe);
         }
         done += r.value();
+        t.kernel().count_output(*f, r.value());
         if (r.value() == 0 || (faulted && r.value() == n))
             break;
         if (pos >= 0 || !f->wait_queue() || f->writes_records())

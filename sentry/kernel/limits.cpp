@@ -1,0 +1,157 @@
+// The sandbox's limits and the run's report. Wall time, CPU time and memory are
+// sampled ten times a second by a host POSIX timer whose SIGALRM interrupts the
+// loop's blocking waitpid() like the sentry's other signals (no Asio timer is kept
+// outstanding, so syscalls keep the cheap wake-up path). Tasks are checked at each
+// clone, output at each write to the sentry's stdout/stderr. A limit ends the run:
+// every guest is killed and the sentry exits with k_exit_limit.
+
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fmt/format.h>
+
+#include "sentry/kernel/kernel.h"
+#include "sentry/kernel/rusage.h"
+#include "sentry/kernel/syscall_table.h"
+#include "sentry/kernel/task.h"
+#include "sentry/signals/signal.h"
+
+namespace sentry::kernel {
+
+namespace {
+
+constexpr long k_watchdog_ns = 100'000'000; // 10 Hz
+
+double seconds(const struct timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; }
+
+// Resident bytes of a host process (/proc/PID/statm, second field).
+uint64_t resident_bytes(pid_t pid)
+{
+    FILE* f = fopen(fmt::format("/proc/{}/statm", pid).c_str(), "r");
+    if (!f)
+        return 0;
+    unsigned long size = 0, resident = 0;
+    int n = fscanf(f, "%lu %lu", &size, &resident);
+    fclose(f);
+    return n == 2 ? resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) : 0;
+}
+
+} // namespace
+
+void Kernel::start_watchdog()
+{
+    auto& l = m_opts.limits;
+    if (!l.wall_time && !l.cpu_time && !l.memory && !m_opts.sample_usage)
+        return;
+    struct sigevent ev {};
+    ev.sigev_notify = SIGEV_SIGNAL;
+    ev.sigev_signo = SIGALRM;
+    if (timer_create(CLOCK_MONOTONIC, &ev, &m_watchdog) != 0) {
+        fmt::print(stderr, "sentry: cannot watch the sandbox's limits: {}\n", strerror(errno));
+        return;
+    }
+    struct itimerspec its {};
+    its.it_value.tv_nsec = k_watchdog_ns;
+    its.it_interval.tv_nsec = k_watchdog_ns;
+    timer_settime(m_watchdog, 0, &its, nullptr);
+    m_watchdog_on = true;
+}
+
+void Kernel::stop_watchdog()
+{
+    if (!m_watchdog_on)
+        return;
+    timer_delete(m_watchdog);
+    m_watchdog_on = false;
+}
+
+Kernel::CpuMem Kernel::measure()
+{
+    CpuMem m;
+    m.cpu = m_gone_cpu;
+    for (auto& [vpid, weak] : m_groups) {
+        auto g = weak.lock();
+        if (!g || g->tasks.empty())
+            continue; // a process whose last thread is gone is in m_gone_cpu
+        if (auto ru = host_rusage(*g); ru.is_ok())
+            m.cpu += seconds(ru.value().ru_utime) + seconds(ru.value().ru_stime);
+        m.rss += resident_bytes(g->host_pid);
+    }
+    return m;
+}
+
+void Kernel::check_limits()
+{
+    if (m_done)
+        return;
+    auto& l = m_opts.limits;
+    double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_started).count();
+    if (l.wall_time && wall >= *l.wall_time)
+        return end_by_limit("wall_time");
+    if (!l.cpu_time && !l.memory && !m_opts.sample_usage)
+        return;
+    auto m = measure();
+    m_peak_rss = std::max(m_peak_rss, m.rss);
+    if (l.cpu_time && m.cpu >= *l.cpu_time)
+        return end_by_limit("cpu_time");
+    if (l.memory && m.rss > *l.memory)
+        return end_by_limit("memory");
+}
+
+void Kernel::end_by_limit(const char* which)
+{
+    if (m_done || !m_limit_hit.empty())
+        return;
+    m_limit_hit = which;
+    m_exit_status = k_exit_limit;
+    debug(fmt::format("the sandbox crossed its {} limit: ending it", which));
+    shutdown_all();
+}
+
+bool Kernel::task_limit_reached()
+{
+    auto& l = m_opts.limits;
+    if (!l.tasks || m_tasks.size() < *l.tasks)
+        return false;
+    end_by_limit("tasks");
+    return true;
+}
+
+void Kernel::count_output(const vfs::File& f, size_t n)
+{
+    if (std::find(m_output_files.begin(), m_output_files.end(), &f) == m_output_files.end())
+        return;
+    m_output_bytes += n;
+    if (m_opts.limits.output && m_output_bytes > *m_opts.limits.output)
+        end_by_limit("output");
+}
+
+nlohmann::json Kernel::report() const
+{
+    nlohmann::json r;
+    r["status"] = m_exit_status;
+    bool ended = m_init_status_known;
+    r["exit_code"] = ended && WIFEXITED(m_init_status) ? nlohmann::json(WEXITSTATUS(m_init_status)) : nlohmann::json();
+    r["signal"] = ended && WIFSIGNALED(m_init_status) ? nlohmann::json(signals::signal_name(WTERMSIG(m_init_status)))
+                                                      : nlohmann::json();
+    r["limit"] = m_limit_hit.empty() ? nlohmann::json() : nlohmann::json(m_limit_hit);
+    r["wall_time"] = m_run_seconds;
+    r["cpu_time"] = {{"user", m_gone_user}, {"system", m_gone_sys}, {"total", m_gone_user + m_gone_sys}};
+    r["peak_memory"] = m_peak_rss;
+    r["output_bytes"] = m_output_bytes;
+    nlohmann::json counts = nlohmann::json::object();
+    for (size_t nr = 0; nr < m_syscall_counts.size(); ++nr) {
+        if (!m_syscall_counts[nr])
+            continue;
+        const SyscallEntry* e = syscall_entry(static_cast<long>(nr));
+        counts[e && !e->name.empty() ? std::string(e->name) : fmt::format("syscall_{}", nr)] = m_syscall_counts[nr];
+    }
+    r["syscalls"] = counts;
+    r["denials"] = nlohmann::json::array(); // the syscall policy's denials (issue 7)
+    return r;
+}
+
+} // namespace sentry::kernel
