@@ -19,6 +19,7 @@
 
 #include "sentry/abi/x86_64/syscall_regs.h"
 #include "sentry/common/event_loop.h"
+#include "sentry/common/self_confine.h"
 #include "sentry/kernel/rusage.h"
 #include "sentry/kernel/strace.h"
 #include "sentry/kernel/syscall_table.h"
@@ -72,6 +73,8 @@ Kernel::~Kernel()
 {
     if (m_sigfd >= 0)
         close(m_sigfd);
+    if (m_audit)
+        fclose(m_audit);
 }
 
 // Compare Linux drivers/tty: the terminal's special characters signal its
@@ -255,6 +258,11 @@ int Kernel::run(const std::string& path, const std::vector<std::string>& argv,
     m_init_hold = g;
     Task* t = create_task(child.value(), g, vpid);
     t->set_state(Task::State::New);
+    // From here on the sentry forks and execs nothing: confine it (self_confine.h).
+    if (!self_confine(why)) {
+        why = "cannot confine the sentry: " + why + " (SENTRY_NO_SELF_CONFINE=1 runs without)";
+        return 125;
+    }
 
     start_watchdog();
     auto& io = event_loop();
@@ -510,17 +518,21 @@ void Kernel::handle_syscall(Task& t)
     t.m_timed_out = false;
     if (m_opts.strace)
         strace_enter(t);
+    long nr = t.syscall_args().nr;
+    ++m_stats.syscalls;
+    if (nr >= 0 && nr < static_cast<long>(m_census.size())) {
+        m_census.set(static_cast<size_t>(nr));
+        ++m_syscall_counts[static_cast<size_t>(nr)];
+    }
+    if (m_opts.policy && apply_syscall_policy(t, nr))
+        return;
     run_handler(t);
 }
 
+// Runs the handler (again, for a call that parked and was woken).
 void Kernel::run_handler(Task& t)
 {
     const SyscallArgs& args = t.syscall_args();
-    ++m_stats.syscalls;
-    if (args.nr >= 0 && args.nr < static_cast<long>(m_census.size())) {
-        m_census.set(static_cast<size_t>(args.nr));
-        ++m_syscall_counts[static_cast<size_t>(args.nr)];
-    }
     const SyscallEntry* e = syscall_entry(args.nr);
     if (!e || !e->handler) {
         log_unsupported(args.nr);

@@ -33,6 +33,9 @@
 namespace sentry::netstack {
 class UnixNamespace;
 }
+namespace sentry::policy {
+struct Policy;
+}
 
 namespace sentry::kernel {
 
@@ -58,6 +61,8 @@ struct KernelOptions {
     netstack::NetworkMode network = netstack::NetworkMode::loopback;
     SandboxLimits limits;
     bool sample_usage = false; // sample CPU and memory for the report even without limits
+    // The policy's syscall rules and audit settings (`--config`), or none.
+    std::shared_ptr<const policy::Policy> policy;
 };
 
 class Kernel {
@@ -219,6 +224,12 @@ private:
     std::bitset<512> m_census;
     // Counters for SENTRY_STATS (benchmarks: ptrace stops per operation).
     // limits.cpp
+    // The policy's action for this call: true if it was denied (answered or killed).
+    bool apply_syscall_policy(Task& t, long nr);
+    void audit(nlohmann::json record);
+    FILE* m_audit = nullptr;
+    nlohmann::json m_denials = nlohmann::json::array();
+    uint64_t m_denial_count = 0;
     void start_watchdog();
     void stop_watchdog();
     void check_limits();

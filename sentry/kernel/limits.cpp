@@ -11,12 +11,14 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <fmt/format.h>
 
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/rusage.h"
 #include "sentry/kernel/syscall_table.h"
 #include "sentry/kernel/task.h"
+#include "sentry/policy/policy.h"
 #include "sentry/signals/signal.h"
 
 namespace sentry::kernel {
@@ -129,6 +131,62 @@ void Kernel::count_output(const vfs::File& f, size_t n)
         end_by_limit("output");
 }
 
+// The policy's syscall rules (a policy's `syscalls`): allow, log (allow and record),
+// errno:NAME (fail without running it), kill (the process dies of SIGSYS, as
+// SECCOMP_RET_KILL_PROCESS). In learning mode nothing is denied; what would have
+// been is recorded. Records go to the audit log (JSON Lines) and to the report.
+bool Kernel::apply_syscall_policy(Task& t, long nr)
+{
+    const auto& pol = *m_opts.policy;
+    auto a = pol.syscalls.action_for(static_cast<int>(nr));
+    if (a.kind == policy::ActionKind::allow)
+        return false;
+    const SyscallEntry* e = syscall_entry(nr);
+    nlohmann::json rec = {
+        {"time", std::chrono::duration<double>(std::chrono::steady_clock::now() - m_started).count()},
+        {"pid", t.group().vpid},
+        {"tid", t.vtid()},
+        {"syscall", e && !e->name.empty() ? std::string(e->name) : fmt::format("syscall_{}", nr)},
+    };
+    switch (a.kind) {
+    case policy::ActionKind::log: rec["action"] = "log"; break;
+    case policy::ActionKind::error: rec["action"] = fmt::format("errno:{}", strerrorname_np(a.error)); break;
+    default: rec["action"] = "kill"; break;
+    }
+    if (a.kind == policy::ActionKind::log) {
+        rec["decision"] = "allowed";
+        audit(std::move(rec));
+        return false;
+    }
+    bool learning = pol.audit.learning;
+    rec["decision"] = learning ? "would deny" : "denied";
+    if (++m_denial_count <= 1000)
+        m_denials.push_back(rec);
+    audit(std::move(rec));
+    if (learning)
+        return false;
+    if (a.kind == policy::ActionKind::error) {
+        finish_syscall(t, -a.error);
+        return true;
+    }
+    exit_group(t.group(), SIGSYS | 0x80); // killed by SIGSYS, core dumped
+    return true;
+}
+
+void Kernel::audit(nlohmann::json record)
+{
+    const auto& pol = *m_opts.policy;
+    if (!pol.audit.log)
+        return;
+    if (!m_audit) {
+        m_audit = fopen(pol.audit.log->c_str(), "ae");
+        if (!m_audit)
+            return;
+    }
+    fmt::print(m_audit, "{}\n", record.dump());
+    fflush(m_audit);
+}
+
 nlohmann::json Kernel::report() const
 {
     nlohmann::json r;
@@ -150,7 +208,8 @@ nlohmann::json Kernel::report() const
         counts[e && !e->name.empty() ? std::string(e->name) : fmt::format("syscall_{}", nr)] = m_syscall_counts[nr];
     }
     r["syscalls"] = counts;
-    r["denials"] = nlohmann::json::array(); // the syscall policy's denials (issue 7)
+    r["denials"] = m_denials; // the first 1000
+    r["denial_count"] = m_denial_count;
     return r;
 }
 
