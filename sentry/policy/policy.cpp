@@ -758,15 +758,22 @@ Json parse_json(std::string_view text)
     try {
         return Json::parse(text, callback);
     } catch (const Json::parse_error& e) {
+        // nlohmann counts a newline's column as 0 of the next line; say instead where the
+        // last byte it read is (e.byte of them were read), in 1-based line and column.
+        std::size_t i = std::min<std::size_t>(e.byte, text.size());
+        i = i == 0 ? 0 : i - 1;
+        std::size_t line = 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + i, '\n'));
+        std::size_t line_start = text.rfind('\n', i == 0 ? 0 : i - 1);
+        std::size_t column = line_start == std::string_view::npos || i == 0 ? i + 1 : i - line_start;
         // "[json.exception.parse_error.101] parse error at line 2, column 10: syntax error ..."
         std::string what = e.what();
-        auto at = what.find("parse error at ");
-        std::string detail = at == std::string::npos ? what : what.substr(at + 15);
+        auto colon = what.find(": ");
+        std::string detail = colon == std::string::npos ? what : what.substr(colon + 2);
         for (char& c : detail) {
             if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f)
                 c = '?';
         }
-        fail("$", "malformed JSON at " + detail);
+        fail("$", "malformed JSON at line " + std::to_string(line) + ", column " + std::to_string(column) + ": " + detail);
     } catch (const Json::exception& e) {
         // A number too large for a double: "[json.exception.out_of_range.406] number overflow parsing '1e400'".
         std::string what = e.what();
@@ -794,9 +801,12 @@ std::optional<int> signal_from_name(std::string_view name)
         return std::nullopt;
     std::string_view rest = name.substr(3);
     auto offset = [](std::string_view digits) -> std::optional<int> {
+        // Digits only: from_chars would take a sign too.
+        if (digits.empty() || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+            return std::nullopt;
         int n = -1;
         auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
-        if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || n > k_sigrtmax - k_sigrtmin)
+        if (ec != std::errc() || end != digits.data() + digits.size() || n > k_sigrtmax - k_sigrtmin)
             return std::nullopt;
         return n;
     };
