@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "sentry/kernel/kernel.h"
+#include "sentry/policy/policy.h"
 #include "sentry/kernel/syscall_table.h"
 #include "sentry/ptrace/platform.h"
 
@@ -60,6 +61,21 @@ int resolve_program(const std::string& name, std::string& out, std::string& why)
     why = best == k_exit_not_found ? fmt::format("{}: command not found", name)
                                    : fmt::format("{}: permission denied", name);
     return best;
+}
+
+// `sentry check-config FILE`: "FILE: ok" on stdout and 0, or the first error as
+// "FILE: $.path: reason" on stderr and 2 (docs/policy.md). Nothing else is checked:
+// whether host paths exist is known only when a run applies the policy.
+int cmd_check_config(const std::string& file)
+{
+    constexpr int k_exit_invalid_policy = 2;
+    auto loaded = sentry::policy::load_policy_file(file);
+    if (auto* e = std::get_if<sentry::policy::PolicyError>(&loaded)) {
+        fmt::print(stderr, "{}\n", sentry::policy::format_error(file, *e));
+        return k_exit_invalid_policy;
+    }
+    fmt::print("{}: ok\n", file);
+    return 0;
 }
 
 int cmd_syscalls(const std::string& format)
@@ -113,6 +129,11 @@ int main(int argc, char** argv)
     std::string format = "table";
     syscalls->add_option("--format", format, "table or json")->check(CLI::IsMember({"table", "json"}));
 
+    auto* check_config = app.add_subcommand("check-config",
+        "validate a JSON policy file: exit 0 if valid, 2 if not (with the key and the reason)");
+    std::string check_file;
+    check_config->add_option("file", check_file, "the policy file")->required();
+
     app.add_subcommand("version", "print the version");
 
     try {
@@ -128,6 +149,8 @@ int main(int argc, char** argv)
     }
     if (app.got_subcommand("syscalls"))
         return cmd_syscalls(format);
+    if (app.got_subcommand("check-config"))
+        return cmd_check_config(check_file);
 
     sentry::kernel::KernelOptions opts;
     opts.strace = strace || !strace_syscalls.empty();
