@@ -1,5 +1,6 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/netstack/inet.h"
+#include "sentry/policy/policy.h"
 #include "sentry/netstack/unix.h"
 
 #include <fcntl.h>
@@ -67,6 +68,8 @@ Kernel::Kernel(KernelOptions opts)
     , m_inet(std::make_unique<netstack::InetStack>(m_opts.network))
 {
     m_unix_names->pid_exists = [this](pid_t pid) { return group_by_vpid(pid) != nullptr; };
+    if (m_opts.policy)
+        m_mandatory_mask = signals::SigSet(m_opts.policy->signals.mandatory_mask).without_unblockable();
 }
 
 Kernel::~Kernel()
@@ -257,6 +260,7 @@ int Kernel::run(const std::string& path, const std::vector<std::string>& argv,
     m_init = g;
     m_init_hold = g;
     Task* t = create_task(child.value(), g, vpid);
+    t->set_blocked({});
     t->set_state(Task::State::New);
     // From here on the sentry forks and execs nothing: confine it (self_confine.h).
     if (!self_confine(why)) {
@@ -1071,6 +1075,8 @@ Task::Task(Kernel& k, pid_t host_tid, pid_t vtid, std::shared_ptr<ThreadGroup> t
 Task::~Task() = default;
 
 void Task::wake(uint32_t) { m_kernel.schedule(*this); }
+
+void Task::set_blocked(signals::SigSet s) { m_blocked = s.without_unblockable() | m_kernel.mandatory_mask(); }
 
 Result<void> Task::copy_in(uint64_t addr, void* buf, size_t len)
 {

@@ -145,6 +145,8 @@ public:
     // The sandbox's controlling terminal (the host terminal the sentry runs on), or
     // null when the sentry has none.
     Terminal* terminal() { return m_terminal.get(); }
+    // Signals the guests can never unblock (a policy's signals.mandatory_mask).
+    signals::SigSet mandatory_mask() const { return m_mandatory_mask; }
     // The sandbox's AF_UNIX names (abstract and pathname sockets).
     const std::shared_ptr<netstack::UnixNamespace>& unix_names() { return m_unix_names; }
     // The sandbox's AF_INET/AF_INET6 network.
@@ -244,6 +246,7 @@ private:
     timer_t m_watchdog{};
     bool m_watchdog_on = false;
     std::string m_limit_hit;
+    signals::SigSet m_mandatory_mask;
     int m_init_status = 0; // the first process's wait status, once it has ended
     bool m_init_status_known = false;
     double m_gone_cpu = 0;       // CPU seconds of processes whose last thread is gone

@@ -401,7 +401,7 @@ bool Kernel::setup_frame(Task& t, const abi::SigInfo& info, std::vector<uint8_t>
     signals::SigSet blocked = t.m_blocked | signals::SigSet(act.mask);
     if (!(act.flags & SA_NODEFER))
         blocked.add(sig);
-    t.m_blocked = blocked.without_unblockable();
+    t.set_blocked(blocked);
     if (act.flags & SA_RESETHAND) {
         // Only the handler goes back to SIG_DFL; the flags stay (Linux signal_delivered()).
         signals::KernelSigaction reset = act;
@@ -653,7 +653,7 @@ SyscallOutcome Kernel::sigreturn(Task& t)
         force_sigsegv(t);
         return SyscallOutcome::no_return();
     }
-    t.m_blocked = signals::SigSet(r->mask).without_unblockable();
+    t.set_blocked(signals::SigSet(r->mask));
     // restore_altstack(): like sigaltstack, errors other than EFAULT are ignored.
     const auto& ss = r->stack;
     bool on = t.m_altstack.on_stack(t.regs().rsp);

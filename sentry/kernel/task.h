@@ -146,6 +146,10 @@ public:
     uint64_t m_child_settid_addr = 0;
 
     signals::SigSet m_blocked;
+    // Every change of the blocked mask the guest asks for (sigprocmask, sigsuspend,
+    // pselect/ppoll/epoll_pwait masks, handler masks, sigreturn): SIGKILL and SIGSTOP
+    // stay unblockable and the policy's mandatory mask stays blocked.
+    void set_blocked(signals::SigSet s);
     signals::PendingQueue m_sigpending; // thread-directed signals
     signals::AltStack m_altstack;
     // The mask to restore once a sigsuspend-like call returns (Linux saved_sigmask).

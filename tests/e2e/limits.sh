@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 7: a policy's limits end a run, the report names the limit, and no guest
 # process is left; the syscall rules deny (errno), kill (SIGSYS) or only log, and
-# learning mode denies nothing. Every case runs `sentry run --config C --report R`.
+# learning mode denies nothing; the mandatory signal mask cannot be lifted. Every case runs `sentry run --config C --report R`.
 #
 #   limits.sh SENTRY
 set -u -o pipefail
@@ -86,6 +86,21 @@ config learn "$rules, \"audit\": { \"log\": \"$dir/learn.audit\", \"learning\": 
 check learn 0 null -- /bin/sh -c "mkdir $dir/learned # $marker"
 if [ ! -d "$dir/learned" ] || ! grep -q '"decision":"would deny"' "$dir/learn.audit"; then
     echo "FAIL learn: learning mode denied, or logged nothing"; cat "$dir/learn.audit"; fails=$((fails + 1))
+fi
+
+# A mandatory signal mask the guest cannot lift: SIGPIPE stays blocked, so a write
+# to a closed socket is EPIPE and the process lives (it would die of SIGPIPE).
+config mask '"signals": { "mandatory_mask": ["SIGPIPE"] }'
+check mask 0 null -- python3 -c "
+import signal, socket  # $marker
+signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGPIPE])
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+print('still blocked:', signal.SIGPIPE in signal.pthread_sigmask(signal.SIG_BLOCK, []))
+a, b = socket.socketpair(); b.close()
+try: a.send(b'x')
+except BrokenPipeError: print('EPIPE, alive')"
+if [ "$(cat "$dir/mask.out")" != "$(printf 'still blocked: True\nEPIPE, alive')" ]; then
+    echo "FAIL mask: $(cat "$dir/mask.out")"; fails=$((fails + 1))
 fi
 
 # A bad policy starts nothing.

@@ -140,7 +140,7 @@ Result<void> set_user_sigmask(Task& t, uint64_t mask_addr, size_t size)
     auto bits = TRY(t.copy_in<uint64_t>(mask_addr));
     if (!t.progress().started) {
         t.m_saved_mask = t.m_blocked;
-        t.m_blocked = signals::SigSet(bits).without_unblockable();
+        t.set_blocked(signals::SigSet(bits));
     }
     return {};
 }

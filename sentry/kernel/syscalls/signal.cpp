@@ -118,7 +118,7 @@ SENTRY_SYSCALL(rt_sigprocmask)
     if (old_addr)
         TRY(t.copy_out(old_addr, old.bits()));
     // Signals this unblocks are delivered as the call returns.
-    t.m_blocked = next.without_unblockable();
+    t.set_blocked(next);
     return 0;
 }
 
@@ -223,7 +223,7 @@ SENTRY_SYSCALL(rt_sigsuspend)
     if (!p.started) {
         auto bits = TRY(t.copy_in<uint64_t>(args.arg(0)));
         t.m_saved_mask = t.m_blocked;
-        t.m_blocked = signals::SigSet(bits).without_unblockable();
+        t.set_blocked(signals::SigSet(bits));
         p.started = true;
         p.restart_code = k_ERESTARTNOHAND;
     }
