@@ -103,6 +103,13 @@ if [ "$(cat "$dir/mask.out")" != "$(printf 'still blocked: True\nEPIPE, alive')"
     echo "FAIL mask: $(cat "$dir/mask.out")"; fails=$((fails + 1))
 fi
 
+# The hostname the guests see.
+config host '"hostname": "box-7"'
+check host 0 null -- /bin/sh -c "uname -n # $marker"
+if [ "$(cat "$dir/host.out")" != box-7 ]; then
+    echo "FAIL host: uname -n says $(cat "$dir/host.out")"; fails=$((fails + 1))
+fi
+
 # A bad policy starts nothing.
 echo '{ "version": 1, "limits": { "wall_tme": 3 } }' > "$dir/bad.json"
 "$SENTRY" run --config "$dir/bad.json" -- /bin/sh -c "touch $dir/started" 2> "$dir/bad.err"

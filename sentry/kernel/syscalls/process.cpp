@@ -17,6 +17,7 @@
 #include <vector>
 #include <fmt/format.h>
 
+#include "sentry/policy/policy.h"
 #include "sentry/kernel/path.h"
 #include "sentry/kernel/pidfd.h"
 #include "sentry/kernel/rusage.h"
@@ -615,6 +616,11 @@ SENTRY_SYSCALL(uname)
 {
     struct utsname u {};
     ::uname(&u);
+    // A policy's `hostname` is the sandbox's UTS name (gethostname(), uname -n).
+    if (auto& pol = t.kernel().options().policy; pol && pol->hostname) {
+        std::memset(u.nodename, 0, sizeof u.nodename);
+        pol->hostname->copy(u.nodename, sizeof u.nodename - 1);
+    }
     TRY(t.copy_out(args.arg(0), u));
     return 0;
 }
