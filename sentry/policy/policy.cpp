@@ -786,13 +786,19 @@ Json parse_json(std::string_view text)
 
 std::optional<int> errno_from_name(std::string_view name)
 {
-    name = errno_alias(name);
-    for (int e = 1; e < 4096; ++e) {
-        const char* n = strerrorname_np(e);
-        if (n && name == n)
-            return e;
-    }
-    return std::nullopt;
+    // glibc knows the names (strerrorname_np); ask it once for every errno Linux can return.
+    static const auto k_errnos = [] {
+        std::map<std::string, int, std::less<>> names;
+        for (int e = 1; e < 4096; ++e) {
+            if (const char* n = strerrorname_np(e))
+                names.emplace(n, e);
+        }
+        return names;
+    }();
+    auto it = k_errnos.find(errno_alias(name));
+    if (it == k_errnos.end())
+        return std::nullopt;
+    return it->second;
 }
 
 std::optional<int> signal_from_name(std::string_view name)
