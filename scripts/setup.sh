@@ -7,7 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 build_dir=${BUILD_DIR:-build}
 packages=(
-    build-essential cmake pkg-config
+    build-essential cmake pkg-config clang libclang-rt-dev # clang: the policy fuzz test (libFuzzer)
     libseccomp-dev libboost-dev libcli11-dev nlohmann-json3-dev catch2 libfmt-dev
     busybox-static python3 coreutils bash tmux nodejs # used by the end-to-end tests
     # Real servers and clients for the netstack's tests (tests/net_real.cmake). The tests
