@@ -7,9 +7,13 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <climits>
 #include <cstdlib>
+#include <map>
 #include <fstream>
 #include <sstream>
 
@@ -100,6 +104,63 @@ int cmd_syscalls(const std::string& format)
     return 0;
 }
 
+// What of a policy the sentry enforces today: network mode, limits, syscall rules,
+// audit, the mandatory signal mask and the hostname (and the environment, below). The rest is parsed and validated but not
+// yet applied; say so rather than let a user believe a read-only root protects them.
+void apply_policy(const sentry::policy::Policy& p, sentry::kernel::KernelOptions& opts)
+{
+    using sentry::policy::NetworkMode;
+    opts.network = p.network.mode == NetworkMode::none ? sentry::netstack::NetworkMode::none
+        : p.network.mode == NetworkMode::host        ? sentry::netstack::NetworkMode::host
+                                                     : sentry::netstack::NetworkMode::loopback;
+    auto secs = [](const std::optional<std::chrono::nanoseconds>& d) {
+        return d ? std::optional<double>(std::chrono::duration<double>(*d).count()) : std::nullopt;
+    };
+    opts.limits.wall_time = secs(p.limits.wall_time);
+    opts.limits.cpu_time = secs(p.limits.cpu_time);
+    opts.limits.memory = p.limits.memory;
+    opts.limits.tasks = p.limits.tasks;
+    opts.limits.output = p.limits.output;
+    opts.limits.open_files = p.limits.open_files;
+    std::vector<std::string> ignored;
+    if (p.rootfs)
+        ignored.push_back("rootfs");
+    if (!p.mounts.empty())
+        ignored.push_back("mounts");
+    if (p.cwd != "/")
+        ignored.push_back("cwd");
+    if (p.uid || p.gid)
+        ignored.push_back("uid/gid");
+    if (!p.network.port_forwards.empty())
+        ignored.push_back("network.port_forwards");
+    if (p.limits.file_size)
+        ignored.push_back("limits.file_size");
+    if (p.dns)
+        ignored.push_back("dns");
+    if (!ignored.empty())
+        fmt::print(stderr, "sentry: policy: not enforced yet (issue 7): {}\n", fmt::join(ignored, ", "));
+}
+
+// The guest's environment under a policy's `env`: nothing unless passed or set.
+std::vector<std::string> policy_environment(const sentry::policy::Env& env, const std::vector<std::string>& host)
+{
+    std::map<std::string, std::string> out;
+    for (auto& kv : host) {
+        auto eq = kv.find('=');
+        std::string name = kv.substr(0, eq);
+        if (env.pass_all || std::find(env.pass.begin(), env.pass.end(), name) != env.pass.end())
+            out[name] = eq == std::string::npos ? "" : kv.substr(eq + 1);
+    }
+    for (auto& [k, v] : env.set)
+        out[k] = v;
+    for (auto& k : env.unset)
+        out.erase(k);
+    std::vector<std::string> r;
+    for (auto& [k, v] : out)
+        r.push_back(k + "=" + v);
+    return r;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -170,9 +231,19 @@ int main(int argc, char** argv)
             opts.strace_only.insert(nr);
         }
     }
+    std::shared_ptr<sentry::policy::Policy> policy;
     if (!config.empty()) {
-        fmt::print(stderr, "sentry: --config: policies are not supported yet\n");
-        return k_exit_sentry_error;
+        // A bad policy starts nothing (docs/policy.md).
+        auto loaded = sentry::policy::load_policy_file(config);
+        if (auto* e = std::get_if<sentry::policy::PolicyError>(&loaded)) {
+            fmt::print(stderr, "sentry: {}\n", sentry::policy::format_error(config, *e));
+            return k_exit_sentry_error;
+        }
+        char here[PATH_MAX];
+        policy = std::make_shared<sentry::policy::Policy>(sentry::policy::with_launch_dir(
+            std::get<sentry::policy::Policy>(std::move(loaded)), getcwd(here, sizeof here) ? here : "/"));
+        apply_policy(*policy, opts);
+        opts.policy = policy;
     }
 
     std::string path, why;
@@ -187,6 +258,8 @@ int main(int argc, char** argv)
     std::vector<std::string> envp;
     for (char** e = environ; *e; ++e)
         envp.emplace_back(*e);
+    if (policy)
+        envp = policy_environment(policy->env, envp);
 
     opts.sample_usage = !report.empty();
     sentry::kernel::Kernel kernel(opts);
