@@ -209,9 +209,9 @@ const Row k_rows[] = {
     {SYS_epoll_pwait, sys_epoll_pwait, S::Emulated, ""},
     {SYS_epoll_pwait2, sys_epoll_pwait2, S::Emulated, ""},
     // socket.cpp and read_write.cpp: the netstack (AF_UNIX; AF_INET/AF_INET6 in the sandbox)
-    {SYS_socket, sys_socket, S::Partial, "AF_UNIX (stream, dgram, seqpacket); other families EAFNOSUPPORT"},
+    {SYS_socket, sys_socket, S::Partial, "AF_UNIX, AF_INET, AF_INET6 (TCP, UDP); other families EAFNOSUPPORT"},
     {SYS_socketpair, sys_socketpair, S::Partial, "AF_UNIX: SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET"},
-    {SYS_bind, sys_bind, S::Partial, "AF_UNIX pathname, abstract and autobind names"},
+    {SYS_bind, sys_bind, S::Emulated, ""},
     {SYS_listen, sys_listen, S::Emulated, ""},
     {SYS_accept, sys_accept, S::Emulated, ""},
     {SYS_accept4, sys_accept4, S::Emulated, ""},
