@@ -6,43 +6,14 @@
 
 #include <string>
 
+#include "inet_addresses.h"
 #include "sentry/netstack/inet.h"
 
 using namespace sentry;
 using namespace sentry::netstack;
+using namespace sentry::netstack::test;
 
 namespace {
-
-Address v4(const char* ip, uint16_t port, socklen_t len = sizeof(sockaddr_in))
-{
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons(port);
-    inet_pton(AF_INET, ip, &sin.sin_addr);
-    return Address::of(sin, len);
-}
-
-Address v6(const char* ip, uint16_t port)
-{
-    sockaddr_in6 sin6{};
-    sin6.sin6_family = AF_INET6;
-    sin6.sin6_port = htons(port);
-    inet_pton(AF_INET6, ip, &sin6.sin6_addr);
-    return Address::of(sin6);
-}
-
-std::string ip_of(const Address& a)
-{
-    char buf[INET6_ADDRSTRLEN] = {};
-    if (a.family() == AF_INET)
-        inet_ntop(AF_INET, &a.as<sockaddr_in>().sin_addr, buf, sizeof buf);
-    else
-        inet_ntop(AF_INET6, &a.as<sockaddr_in6>().sin6_addr, buf, sizeof buf);
-    return buf;
-}
-
-uint16_t port_of(const Address& a) { return ntohs(a.as<sockaddr_in>().sin_port); }
-uint16_t local_port(Socket& s) { return port_of(s.local_name().value()); }
 
 SocketRef make(InetStack& st, int family = AF_INET)
 {
