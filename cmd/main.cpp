@@ -122,6 +122,7 @@ void apply_policy(const sentry::policy::Policy& p, sentry::kernel::KernelOptions
     opts.limits.tasks = p.limits.tasks;
     opts.limits.output = p.limits.output;
     opts.limits.open_files = p.limits.open_files;
+    opts.limits.file_size = p.limits.file_size;
     std::vector<std::string> ignored;
     if (p.rootfs)
         ignored.push_back("rootfs");
@@ -133,8 +134,6 @@ void apply_policy(const sentry::policy::Policy& p, sentry::kernel::KernelOptions
         ignored.push_back("uid/gid");
     if (!p.network.port_forwards.empty())
         ignored.push_back("network.port_forwards");
-    if (p.limits.file_size)
-        ignored.push_back("limits.file_size");
     if (p.dns)
         ignored.push_back("dns");
     if (!ignored.empty())

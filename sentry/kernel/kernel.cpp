@@ -243,6 +243,8 @@ int Kernel::run(const std::string& path, const std::vector<std::string>& argv,
         getrlimit(static_cast<__rlimit_resource>(r), &g->rlimits[static_cast<size_t>(r)]);
     if (auto n = m_opts.limits.open_files)
         g->rlimits[RLIMIT_NOFILE] = {static_cast<rlim_t>(*n), static_cast<rlim_t>(*n)};
+    if (auto n = m_opts.limits.file_size)
+        g->rlimits[RLIMIT_FSIZE] = {static_cast<rlim_t>(*n), static_cast<rlim_t>(*n)};
     m_started = std::chrono::steady_clock::now();
 
     auto child = ptrace::spawn_seized(path, argv, envp, why);

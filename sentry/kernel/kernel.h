@@ -43,7 +43,8 @@ class Terminal;
 
 // Limits on the whole sandbox (a policy's `limits`). A run that crosses one of the
 // first five is ended (every guest killed) and the report names the limit; open
-// files and file size are the guests' RLIMIT_NOFILE and RLIMIT_FSIZE.
+// files and file size are the guests' RLIMIT_NOFILE and RLIMIT_FSIZE (EMFILE;
+// EFBIG and SIGXFSZ).
 struct SandboxLimits {
     std::optional<double> wall_time;  // seconds since the first guest started
     std::optional<double> cpu_time;   // seconds of CPU, all guests together

@@ -103,6 +103,19 @@ if [ "$(cat "$dir/mask.out")" != "$(printf 'still blocked: True\nEPIPE, alive')"
     echo "FAIL mask: $(cat "$dir/mask.out")"; fails=$((fails + 1))
 fi
 
+# limits.file_size is the guests' RLIMIT_FSIZE: a write stops at it.
+config fsize '"limits": { "file_size": 1000 }'
+check fsize 0 null -- python3 -c "
+import os, signal  # $marker
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+fd = os.open('$dir/big', os.O_WRONLY | os.O_CREAT)
+print(os.write(fd, b'x' * 5000))
+try: os.write(fd, b'x')
+except OSError as e: print(e.errno)"
+if [ "$(cat "$dir/fsize.out")" != "$(printf '1000\n27')" ]; then
+    echo "FAIL fsize: $(cat "$dir/fsize.out")"; fails=$((fails + 1))
+fi
+
 # The hostname the guests see.
 config host '"hostname": "box-7"'
 check host 0 null -- /bin/sh -c "uname -n # $marker"

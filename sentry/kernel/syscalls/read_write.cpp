@@ -7,7 +7,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 
 #include <algorithm>
@@ -248,6 +250,24 @@ SyscallOutcome do_read(Task& t, int fd, const std::vector<Segment>& segs, off_t 
 // A socket's send for one call: flags, destination, control data and who sends.
 using Writer = std::function<Result<size_t>(std::span<const char>)>;
 
+// Linux generic_write_checks_count(): a write to a regular file stops at
+// RLIMIT_FSIZE; at the limit it is EFBIG and SIGXFSZ. The room left, if a limit
+// applies (the sentry writes host files itself, so the guest's limit is checked here).
+std::optional<size_t> fsize_room(Task& t, vfs::File& f, off_t pos)
+{
+    rlim_t limit = t.group().rlimits[RLIMIT_FSIZE].rlim_cur;
+    int hfd = f.host_fd();
+    if (limit == RLIM_INFINITY || hfd < 0)
+        return std::nullopt;
+    struct stat st {};
+    if (::fstat(hfd, &st) < 0 || !S_ISREG(st.st_mode))
+        return std::nullopt;
+    off_t at = pos >= 0 ? pos : (f.flags() & O_APPEND) ? st.st_size : ::lseek(hfd, 0, SEEK_CUR);
+    if (at < 0)
+        return std::nullopt;
+    return static_cast<uint64_t>(at) >= limit ? 0 : static_cast<size_t>(limit - static_cast<uint64_t>(at));
+}
+
 // `msg_flags` >= 0: a send(2)-family call (MSG_DONTWAIT, MSG_NOSIGNAL) whose data
 // goes through `send`.
 SyscallOutcome do_write(Task& t, int fd, const std::vector<Segment>& segs, off_t pos, int msg_flags = -1,
@@ -280,6 +300,15 @@ SyscallOutcome do_write(Task& t, int fd, const std::vector<Segment>& segs, off_t
         // Each file decides what an empty write means (a pipe: nothing at all).
         auto r = send ? (*send)({}) : f->write({});
         return finish_write(t, 0, r.is_error() ? std::optional(r.error()) : std::nullopt, sigpipe);
+    }
+    if (done == 0) {
+        auto room = fsize_room(t, *f, pos);
+        if (room && *room == 0) {
+            t.kernel().send_signal(t, SIGXFSZ);
+            return Errno(EFBIG);
+        }
+        if (room)
+            want = std::min(want, *room);
     }
     while (done < want) {
         size_t n = std::min(want - done, k_chunk);
