@@ -218,6 +218,25 @@ void UnixSocket::release(bool embryo)
     m_ns->collect();
 }
 
+// Queue `data` at `to` as one message from this socket: the credentials (given or
+// the sender's), the files of the control data (taken from it), the sender's name,
+// and the bytes charged to this socket until they are read.
+void UnixSocket::post(UnixSocket& to, std::span<const char> data, SendOptions& opt)
+{
+    Message m;
+    m.data.assign(data.begin(), data.end());
+    m.cred = opt.control && opt.control->creds ? *opt.control->creds : opt.cred;
+    if (opt.control) {
+        m.rights = std::move(opt.control->rights);
+        opt.control->rights.clear();
+        opt.control->creds.reset();
+    }
+    m.from = m_name;
+    m.sender = self();
+    m_wmem += data.size();
+    to.enqueue(std::move(m));
+}
+
 void UnixSocket::enqueue(Message m)
 {
     rights_in(m.rights);
@@ -414,18 +433,7 @@ Result<size_t> UnixSocket::send_stream(std::span<const char> data, SendOptions& 
     if (m_wmem >= limit)
         return Errno(EAGAIN);
     size_t n = std::min(data.size(), limit - m_wmem);
-    Message m;
-    m.data.assign(data.begin(), data.begin() + static_cast<long>(n));
-    m.cred = opt.control && opt.control->creds ? *opt.control->creds : opt.cred;
-    if (opt.control) {
-        m.rights = std::move(opt.control->rights);
-        opt.control->rights.clear();
-        opt.control->creds.reset();
-    }
-    m.sender = self();
-    m.from = m_name;
-    m_wmem += n;
-    peer->enqueue(std::move(m));
+    post(*peer, data.first(n), opt);
     return n;
 }
 
@@ -476,18 +484,7 @@ Result<size_t> UnixSocket::send_dgram(std::span<const char> data, SendOptions& o
         return Errno(EAGAIN);
     if (m_wmem + data.size() > send_limit() && m_wmem > 0)
         return Errno(EAGAIN);
-    Message m;
-    m.data.assign(data.begin(), data.end());
-    m.cred = opt.control && opt.control->creds ? *opt.control->creds : opt.cred;
-    if (opt.control) {
-        m.rights = std::move(opt.control->rights);
-        opt.control->rights.clear();
-        opt.control->creds.reset();
-    }
-    m.from = m_name;
-    m.sender = self();
-    m_wmem += data.size();
-    other->enqueue(std::move(m));
+    post(*other, data, opt);
     return data.size();
 }
 

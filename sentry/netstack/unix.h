@@ -110,6 +110,7 @@ private:
     Result<size_t> recv_stream(const Sink& sink, size_t max, RecvOptions& opt);
     Result<size_t> recv_message(const Sink& sink, size_t max, RecvOptions& opt);
     static std::optional<Address> sender_name(const Message& m);
+    void post(UnixSocket& to, std::span<const char> data, SendOptions& opt);
     void enqueue(Message m);
     // Files entering or leaving a queue in SCM_RIGHTS (in-flight counts for collect()).
     static void rights_in(std::vector<vfs::FileRef>& rights);
