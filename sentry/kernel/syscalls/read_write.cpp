@@ -668,20 +668,6 @@ Result<size_t> put_control(Task& t, const msghdr& msg, netstack::RecvOptions& op
     return out.size();
 }
 
-// The sender's name for recvfrom/recvmsg (Linux move_addr_to_user()); none is length 0.
-Result<void> put_source(Task& t, const netstack::RecvOptions& opt, uint64_t addr, uint64_t len_addr)
-{
-    auto len = TRY(t.copy_in<int>(len_addr));
-    if (len < 0)
-        return Errno(EINVAL);
-    socklen_t klen = opt.from ? opt.from->len : 0;
-    size_t n = std::min<size_t>(static_cast<size_t>(len), klen);
-    if (n)
-        TRY(t.copy_out(addr, &opt.from->raw, n));
-    TRY(t.copy_out(len_addr, static_cast<int>(klen)));
-    return {};
-}
-
 } // namespace
 
 SENTRY_SYSCALL(sendto)
@@ -702,7 +688,7 @@ SENTRY_SYSCALL(recvfrom)
     netstack::RecvOptions opt;
     auto o = do_recv(t, fd, {{args.arg(1), len}}, flags & ~MSG_CMSG_CLOEXEC, opt);
     if (o.kind() == SyscallOutcome::Kind::Return && o.value() >= 0 && addr)
-        TRY(put_source(t, opt, addr, addrlen));
+        TRY(put_sockaddr(t, opt.from.value_or(netstack::Address{}), addr, addrlen)); // none: length 0
     return o;
 }
 

@@ -104,8 +104,6 @@ Result<void> resolve_unix_peer(Task& t, netstack::Socket& s, netstack::Address& 
     return {};
 }
 
-namespace {
-
 // Linux move_addr_to_user(): the length is read first, the name is cut to it,
 // the full length goes back.
 Result<void> put_sockaddr(Task& t, const netstack::Address& a, uint64_t addr, uint64_t len_addr)
@@ -119,6 +117,8 @@ Result<void> put_sockaddr(Task& t, const netstack::Address& a, uint64_t addr, ui
     TRY(t.copy_out(len_addr, static_cast<int>(a.len)));
     return {};
 }
+
+namespace {
 
 struct TypeFlags {
     int type;

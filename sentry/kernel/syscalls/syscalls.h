@@ -265,6 +265,8 @@ Result<void> resolve_unix_peer(Task& t, netstack::Socket& s, netstack::Address& 
 // forever, negative: no wait): once it passes the call returns `timed_out`.
 SyscallOutcome park_socket(Task& t, std::chrono::nanoseconds timeo,
     std::vector<std::pair<vfs::WaitQueue*, uint32_t>> queues, long timed_out);
+// A name back to the guest (Linux move_addr_to_user()): cut to its buffer, full length returned.
+Result<void> put_sockaddr(Task& t, const netstack::Address& a, uint64_t addr, uint64_t len_addr);
 SENTRY_SYSCALL(socket);
 SENTRY_SYSCALL(socketpair);
 SENTRY_SYSCALL(bind);
