@@ -886,13 +886,7 @@ void Kernel::on_task_gone(pid_t tid, const ptrace::Stop& stop)
     destroy_task(t);
     if (!g->tasks.empty())
         return;
-    // The process's usage is final: the sandbox's totals for limits and the report.
-    double user = g->self_usage.ru_utime.tv_sec + g->self_usage.ru_utime.tv_usec / 1e6;
-    double sys = g->self_usage.ru_stime.tv_sec + g->self_usage.ru_stime.tv_usec / 1e6;
-    m_gone_user += user;
-    m_gone_sys += sys;
-    m_gone_cpu += user + sys;
-    m_peak_rss = std::max(m_peak_rss, static_cast<uint64_t>(g->self_usage.ru_maxrss) * 1024);
+    account_gone(*g); // its usage is final
     if (!g->exiting) {
         // Died without the emulated kernel deciding it (exit of the last thread, or
         // killed from outside).

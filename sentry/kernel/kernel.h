@@ -242,6 +242,8 @@ private:
         uint64_t rss = 0;    // bytes resident now
     };
     CpuMem measure();
+    // A process whose last thread is gone: its final usage joins the sandbox's totals.
+    void account_gone(const ThreadGroup& g);
     std::chrono::steady_clock::time_point m_started{};
     double m_run_seconds = 0;
     timer_t m_watchdog{};
@@ -250,8 +252,7 @@ private:
     signals::SigSet m_mandatory_mask;
     int m_init_status = 0; // the first process's wait status, once it has ended
     bool m_init_status_known = false;
-    double m_gone_cpu = 0;       // CPU seconds of processes whose last thread is gone
-    double m_gone_user = 0, m_gone_sys = 0;
+    double m_gone_user = 0, m_gone_sys = 0; // CPU seconds of processes whose last thread is gone
     uint64_t m_peak_rss = 0;
     uint64_t m_output_bytes = 0;
     std::vector<const vfs::File*> m_output_files;

@@ -70,14 +70,21 @@ void Kernel::stop_watchdog()
     m_watchdog_on = false;
 }
 
+void Kernel::account_gone(const ThreadGroup& g)
+{
+    m_gone_user += seconds(g.self_usage.ru_utime);
+    m_gone_sys += seconds(g.self_usage.ru_stime);
+    m_peak_rss = std::max(m_peak_rss, static_cast<uint64_t>(g.self_usage.ru_maxrss) * 1024);
+}
+
 Kernel::CpuMem Kernel::measure()
 {
     CpuMem m;
-    m.cpu = m_gone_cpu;
+    m.cpu = m_gone_user + m_gone_sys;
     for (auto& [vpid, weak] : m_groups) {
         auto g = weak.lock();
         if (!g || g->tasks.empty())
-            continue; // a process whose last thread is gone is in m_gone_cpu
+            continue; // a process whose last thread is gone is in the m_gone_* totals
         if (auto ru = host_rusage(*g); ru.is_ok())
             m.cpu += seconds(ru.value().ru_utime) + seconds(ru.value().ru_stime);
         m.rss += resident_bytes(g->host_pid);
